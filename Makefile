@@ -1,0 +1,62 @@
+# Two commands matter: `make run` and `make test`. See README.md.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+PYTEST_WORKERS ?= 2
+export DEMO_PASSWORD ?= renewal-2002-demo
+
+.PHONY: run test install serve demo-data bench assets lint check worker beat clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## make run: a working portal on http://127.0.0.1:8000 with SQLite and eager Celery, demo loaded
+run: export DEBUG ?= 1
+run: install
+	mkdir -p var
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py load_reference_data
+	$(BIN)/python manage.py load_demo
+	@echo ""
+	@echo "Demo sign-ins (password: $(DEMO_PASSWORD))"
+	@echo "  LSP officer   officer@walsall.lsp.example   (any partnership: officer@<slug>.lsp.example)"
+	@echo "  LSP chair     chair@walsall.lsp.example"
+	@echo "  GO reviewer   reviewer@west-midlands.go.example   (any region: reviewer@<region>.go.example)"
+	@echo "  NRU analyst   analyst@nru.example"
+	@echo "  NRU admin     admin@nru.example   (also signs in to /admin/)"
+	@echo ""
+	$(BIN)/python manage.py runserver 127.0.0.1:8000
+
+## make test: the whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set.
+test: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+
+check: install
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+worker: install
+	$(BIN)/celery -A lsp_portal worker --loglevel=INFO --concurrency=2
+
+beat: install
+	$(BIN)/celery -A lsp_portal beat --loglevel=INFO
+
+## make bench: benchmarks under bench/ (not part of the test run)
+bench: install
+	$(BIN)/python bench/run.py
+
+## make assets: refresh GOV.UK Frontend from npm into static/
+assets:
+	bash bench/../static/update-govuk-frontend.sh
+
+clean:
+	rm -rf $(VENV) var staticfiles

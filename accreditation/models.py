@@ -1,0 +1,311 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django_fsm import FSMField, transition
+
+from core.models import TimeStampedModel
+from partnerships.models import Partnership, Sector
+
+
+class Cycle(models.Model):
+    """One accreditation round, tied to the financial year whose money it unlocks."""
+
+    name = models.CharField(max_length=20, unique=True, help_text="For example 2002/03.")
+    year_start = models.PositiveSmallIntegerField(
+        unique=True, help_text="Calendar year the financial year starts in (April)."
+    )
+    opens_on = models.DateField()
+    submission_deadline = models.DateField()
+    announcement_date = models.DateField(
+        help_text="Decisions of this cycle are public from this date."
+    )
+
+    class Meta:
+        ordering = ["-year_start"]
+        constraints = [
+            models.CheckConstraint(
+                name="cycle_dates_in_order",
+                condition=Q(opens_on__lte=models.F("submission_deadline"))
+                & Q(submission_deadline__lte=models.F("announcement_date")),
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def is_announced(self, today=None) -> bool:
+        return (today or timezone.localdate()) >= self.announcement_date
+
+
+class Requirement(models.Model):
+    """A key requirement of a cycle. Editable data, ordered; some are core."""
+
+    cycle = models.ForeignKey(Cycle, on_delete=models.CASCADE, related_name="requirements")
+    code = models.CharField(max_length=10)
+    order = models.PositiveSmallIntegerField()
+    title = models.CharField(max_length=150)
+    description = models.TextField(help_text="What the LSP must show.")
+    is_core = models.BooleanField(default=False)
+    wording_status = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["cycle", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["cycle", "code"], name="requirement_code_unique"),
+            models.UniqueConstraint(fields=["cycle", "order"], name="requirement_order_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.code} {self.title}"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    SUBMITTED = "submitted", "Submitted"
+    UNDER_REVIEW = "under_review", "Under review"
+    ACCREDITED = "accredited", "Accredited"
+    DEFERRED = "deferred", "Deferred"
+
+
+class FundingState(models.TextChoices):
+    """The decision in force for funding: it survives a deferred partnership's re-review."""
+
+    UNDECIDED = "undecided", "Not yet decided"
+    ACCREDITED = "accredited", "Accredited"
+    DEFERRED = "deferred", "Deferred"
+
+
+class SelfAssessment(TimeStampedModel):
+    """A partnership's self-assessment for one cycle; its status is a state machine (DESIGN §4)."""
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.PROTECT, related_name="assessments"
+    )
+    cycle = models.ForeignKey(Cycle, on_delete=models.PROTECT, related_name="assessments")
+    status = FSMField(choices=Status.choices, default=Status.DRAFT, protected=True, db_index=True)
+    funding_state = models.CharField(
+        max_length=20, choices=FundingState.choices, default=FundingState.UNDECIDED, db_index=True,
+        help_text="Set only by accredit and defer; what the release rule reads.",
+    )
+    review_round = models.PositiveSmallIntegerField(default=1)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Incremented on every change; a form posted from an older page is refused."
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+", help_text="The GO reviewer who took the current review.",
+    )
+    review_started_at = models.DateTimeField(null=True, blank=True)
+    review_date = models.DateField(
+        null=True, blank=True, help_text="When a deferred partnership is reviewed again."
+    )
+
+    class Meta:
+        ordering = ["cycle", "partnership"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partnership", "cycle"], name="one_assessment_per_partnership_cycle"
+            ),
+            models.CheckConstraint(
+                name="deferred_has_review_date",
+                condition=~Q(status="deferred") | Q(review_date__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.partnership} {self.cycle}"
+
+    # Transitions: declared here, performed only by accreditation.services.
+    @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
+    def submit(self):
+        pass
+
+    @transition(field=status, source=[Status.SUBMITTED, Status.DEFERRED],
+                target=Status.UNDER_REVIEW)
+    def start_review(self):
+        pass
+
+    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.DRAFT)
+    def return_for_changes(self):
+        pass
+
+    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.ACCREDITED)
+    def accredit(self):
+        pass
+
+    @transition(field=status, source=Status.UNDER_REVIEW, target=Status.DEFERRED)
+    def defer(self):
+        pass
+
+    @property
+    def is_editable_by_lsp(self) -> bool:
+        return self.status == Status.DRAFT
+
+
+class Rating(models.TextChoices):
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+class GoRating(models.TextChoices):
+    AGREE = "agree", "Agree with the self-rating"
+    RED = "red", "Red"
+    AMBER = "amber", "Amber"
+    GREEN = "green", "Green"
+
+
+class RequirementResponse(TimeStampedModel):
+    """The LSP's answer to one requirement, and the Government Office's view beside it."""
+
+    assessment = models.ForeignKey(
+        SelfAssessment, on_delete=models.CASCADE, related_name="responses"
+    )
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
+    self_rating = models.CharField(max_length=10, choices=Rating.choices, blank=True)
+    case = models.TextField(blank=True, help_text="The partnership's case, with its evidence.")
+    go_rating = models.CharField(max_length=10, choices=GoRating.choices, blank=True)
+    go_comment = models.TextField(blank=True)
+    return_reason = models.TextField(
+        blank=True, help_text="Why the Government Office returned this requirement for changes."
+    )
+
+    class Meta:
+        ordering = ["assessment", "requirement__order"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["assessment", "requirement"], name="one_response_per_requirement"
+            ),
+            models.CheckConstraint(
+                name="go_challenge_has_reason",
+                condition=Q(go_rating__in=["", "agree"]) | ~Q(go_comment=""),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment} {self.requirement.code}"
+
+    @property
+    def is_complete(self) -> bool:
+        return bool(self.self_rating and self.case.strip())
+
+
+class EvidenceFile(models.Model):
+    """A file attached to one requirement response; stored outside any directly served root."""
+
+    response = models.ForeignKey(
+        RequirementResponse, on_delete=models.CASCADE, related_name="evidence_files"
+    )
+    file = models.FileField(upload_to="evidence/%Y/%m/")
+    original_name = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["uploaded_at"]
+
+    def __str__(self):
+        return self.original_name
+
+
+class StakeholderView(models.Model):
+    class Stance(models.TextChoices):
+        SUPPORTS = "supports", "Supports"
+        CONCERNS = "concerns", "Has concerns"
+
+    assessment = models.ForeignKey(
+        SelfAssessment, on_delete=models.CASCADE, related_name="stakeholder_views"
+    )
+    organisation = models.CharField(max_length=200)
+    sector = models.CharField(max_length=20, choices=Sector.choices)
+    stance = models.CharField(max_length=10, choices=Stance.choices)
+    comment = models.TextField()
+    given_on = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["given_on", "id"]
+
+    def __str__(self):
+        return f"{self.organisation}: {self.get_stance_display()}"
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        ACCREDITED = "accredited", "Accredited"
+        ACCREDITED_WITH_CONCERNS = "accredited_with_concerns", "Accredited with areas of concern"
+        DEFERRED = "deferred", "Deferred"
+        RETURNED = "returned", "Returned for changes"
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.PROTECT,
+                                   related_name="decisions")
+    review_round = models.PositiveSmallIntegerField()
+    outcome = models.CharField(max_length=30, choices=Outcome.choices)
+    review_date = models.DateField(null=True, blank=True)
+    summary = models.TextField(blank=True)
+    letter = models.TextField(blank=True, help_text="The decision letter sent to the LSP.")
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    decided_on = models.DateField(default=timezone.localdate)
+    decided_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["assessment", "decided_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="deferral_has_review_date",
+                condition=~Q(outcome="deferred") | Q(review_date__isnull=False),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment}: {self.get_outcome_display()}"
+
+
+class AreaOfConcern(models.Model):
+    decision = models.ForeignKey(Decision, on_delete=models.CASCADE, related_name="concerns")
+    requirement = models.ForeignKey(Requirement, on_delete=models.PROTECT, related_name="+")
+    concern = models.TextField()
+    action_required = models.TextField()
+    due_by = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["decision", "requirement__order"]
+
+    def __str__(self):
+        return f"{self.requirement.code}: {self.concern[:50]}"
+
+
+class AccreditationEvent(models.Model):
+    """Every transition: from, to, who, when, why. Append-only by convention of the services."""
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.PROTECT,
+                                   related_name="events")
+    from_status = models.CharField(max_length=20, choices=Status.choices, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+    actor_label = models.CharField(
+        max_length=150, blank=True, help_text="Who acted, as shown in the timeline."
+    )
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    reason = models.TextField(blank=True)
+    decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="events")
+
+    class Meta:
+        ordering = ["assessment", "at", "id"]
+
+    def __str__(self):
+        return f"{self.assessment}: {self.from_status or '—'} → {self.to_status}"

@@ -1,0 +1,62 @@
+"""Test settings and the services the suite needs.
+
+With REQUIRE_SERVICES=1 a missing PostgreSQL, Redis or Chromium fails the run; otherwise the
+tests that need them are skipped with the reason.
+"""
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _missing(what: str):
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {what}", pytrace=False)
+    pytest.skip(what)
+
+
+def uses_postgresql() -> bool:
+    return settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+
+
+@pytest.fixture
+def require_postgresql():
+    if not uses_postgresql():
+        _missing("PostgreSQL is not configured (set DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    url = os.environ.get("CELERY_BROKER_URL") or os.environ.get("REDIS_URL")
+    if not url or not url.startswith("redis"):
+        _missing("Redis is not configured (set CELERY_BROKER_URL)")
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        _missing(f"Redis at {url} does not answer: {exc}")
+    return url
+
+
+@pytest.fixture
+def require_chromium():
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not shutil.which(path):
+        _missing(f"Chromium is not installed at {path}")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.MEDIA_ROOT = tmp_path / "evidence"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = False
