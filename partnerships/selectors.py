@@ -1,0 +1,71 @@
+"""Who may see what. Views never build their own scope filters: they call these."""
+
+from django.db.models import Q, QuerySet
+
+from .models import Partnership, Region, Role, RoleAssignment
+
+NATIONAL = (Role.NRU_ANALYST, Role.NRU_ADMIN)
+
+
+def _assignments(user) -> list[RoleAssignment]:
+    if not user.is_authenticated:
+        return []
+    cached = getattr(user, "_role_assignments_cache", None)
+    if cached is None:
+        cached = list(RoleAssignment.objects.filter(user=user))
+        user._role_assignments_cache = cached
+    return cached
+
+
+def user_roles(user) -> set[str]:
+    return {a.role for a in _assignments(user)}
+
+
+def user_has_role(user, *roles: str, partnership=None, region=None) -> bool:
+    """True when the user holds one of `roles`, scoped to the partnership / region if given."""
+    for a in _assignments(user):
+        if a.role not in roles:
+            continue
+        if a.role in NATIONAL:
+            return True
+        if partnership is not None and a.partnership_id == getattr(partnership, "pk", partnership):
+            return True
+        if region is not None and a.region_id == getattr(region, "pk", region):
+            return True
+        if partnership is None and region is None:
+            return True
+    return False
+
+
+def is_national(user) -> bool:
+    return bool(user_roles(user) & set(NATIONAL))
+
+
+def partnership_scope_q(user, *, prefix: str = "") -> Q:
+    """A Q over partnerships (or, with prefix 'partnership__', anything tied to one) that the
+    user may see. Nothing for anonymous users or users without roles."""
+    if is_national(user):
+        return Q()
+    partnership_ids = {a.partnership_id for a in _assignments(user) if a.partnership_id}
+    region_ids = {a.region_id for a in _assignments(user) if a.region_id}
+    if not partnership_ids and not region_ids:
+        return Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
+    q = Q(**{f"{prefix}pk__in": partnership_ids}) if partnership_ids else Q(pk__in=[])
+    if region_ids:
+        q |= Q(**{f"{prefix}local_authority__region_id__in": region_ids})
+    return q
+
+
+def partnerships_visible_to(user) -> QuerySet[Partnership]:
+    return (
+        Partnership.objects.filter(partnership_scope_q(user))
+        .select_related("local_authority__region")
+        .order_by("name")
+    )
+
+
+def regions_visible_to(user) -> QuerySet[Region]:
+    if is_national(user):
+        return Region.objects.all()
+    region_ids = {a.region_id for a in _assignments(user) if a.region_id}
+    return Region.objects.filter(pk__in=region_ids)
