@@ -105,6 +105,17 @@ class SelfAssessment(TimeStampedModel):
     review_date = models.DateField(
         null=True, blank=True, help_text="When a deferred partnership is reviewed again."
     )
+    inclusiveness_note = models.TextField(
+        blank=True, help_text="How the partnership is addressing key sectors missing from it."
+    )
+    sign_off_requested_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When an officer asked the chair to sign off; cleared by any later change.",
+    )
+    sign_off_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
 
     class Meta:
         ordering = ["cycle", "partnership"]
@@ -174,6 +185,13 @@ class RequirementResponse(TimeStampedModel):
     go_comment = models.TextField(blank=True)
     return_reason = models.TextField(
         blank=True, help_text="Why the Government Office returned this requirement for changes."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Incremented on every save; a save from an older page is refused."
+    )
+    carried_forward_from = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="The previous cycle's answer this one started from.",
     )
 
     class Meta:
@@ -309,3 +327,59 @@ class AccreditationEvent(models.Model):
 
     def __str__(self):
         return f"{self.assessment}: {self.from_status or '—'} → {self.to_status}"
+
+
+class ConcernProgress(TimeStampedModel):
+    """A partnership's account of its progress on an area of concern from its previous cycle."""
+
+    assessment = models.ForeignKey(
+        SelfAssessment, on_delete=models.CASCADE, related_name="concern_progress"
+    )
+    concern = models.ForeignKey(AreaOfConcern, on_delete=models.PROTECT, related_name="progress")
+    progress = models.TextField(blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["assessment", "concern__requirement__order", "concern_id"]
+        verbose_name_plural = "concern progress"
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "concern"],
+                                    name="one_progress_per_concern"),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment}: progress on {self.concern}"
+
+
+class AssessmentChange(models.Model):
+    """An edit to a draft (a save, a file added or removed): who, when and what changed.
+
+    Transitions are AccreditationEvents; together they make the assessment's timeline.
+    """
+
+    class Action(models.TextChoices):
+        STARTED = "started", "Self-assessment started"
+        RESPONSE_SAVED = "response_saved", "Answer saved"
+        EVIDENCE_ADDED = "evidence_added", "Evidence added"
+        EVIDENCE_REMOVED = "evidence_removed", "Evidence removed"
+        PROGRESS_SAVED = "progress_saved", "Progress on an area of concern saved"
+        SIGN_OFF_REQUESTED = "sign_off_requested", "Chair asked to sign off"
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.CASCADE,
+                                   related_name="changes")
+    action = models.CharField(max_length=30, choices=Action.choices)
+    requirement = models.ForeignKey(Requirement, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+")
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    summary = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True,
+                               help_text="Field name to [before, after].")
+
+    class Meta:
+        ordering = ["assessment", "at", "id"]
+
+    def __str__(self):
+        return f"{self.assessment}: {self.summary}"
