@@ -10,7 +10,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from core.errors import ApplicationError
-from partnerships.models import Partnership, RecomputeRequest
+from partnerships.models import Partnership, RecomputeRequest, Sector
 from partnerships.services import recompute_request
 
 from .models import (
@@ -19,11 +19,17 @@ from .models import (
     Cycle,
     Decision,
     FundingState,
+    GoRating,
     Requirement,
     RequirementResponse,
     SelfAssessment,
+    StakeholderView,
     Status,
 )
+from .notifications import event_notify_enqueue
+
+# A decision letter: the text itself, or a function that writes it from the recorded Decision.
+LetterArg = str | Callable[[Decision], str]
 
 
 @dataclass(frozen=True)
@@ -47,14 +53,51 @@ def assessment_get_or_create(*, partnership: Partnership, cycle: Cycle) -> SelfA
     return assessment
 
 
+class ConflictError(ApplicationError):
+    """The assessment is no longer what the person saw: someone else acted first, or the page
+    was stale. Nothing was applied."""
+
+
+# How a decided state reads in "Walsall was already deferred by ... at 10:42".
+_ALREADY = {
+    Status.ACCREDITED: "accredited",
+    Status.DEFERRED: "deferred",
+}
+
+
+def _when(at) -> str:
+    local = timezone.localtime(at)
+    if local.date() == timezone.localdate():
+        return f"at {local:%H:%M}"
+    return f"at {local:%H:%M} on {local:%-d %B %Y}"
+
+
+def _conflict(locked: SelfAssessment) -> ConflictError:
+    """Say plainly what happened to the assessment, for someone whose action was not applied."""
+    name = locked.partnership.local_authority.name
+    last = locked.events.order_by("-at", "-id").first()
+    if last and last.to_status == locked.status:
+        if locked.status in _ALREADY:
+            return ConflictError(
+                f"{name} was already {_ALREADY[locked.status]} by {last.actor_label} "
+                f"{_when(last.at)}; nothing you entered was applied."
+            )
+        if last.from_status == Status.UNDER_REVIEW and locked.status == Status.DRAFT:
+            return ConflictError(
+                f"{name} was already returned for changes by {last.actor_label} "
+                f"{_when(last.at)}; nothing you entered was applied."
+            )
+    status = locked.get_status_display().lower()
+    return ConflictError(
+        f"{name}'s assessment changed after you opened the page (it is now {status}). Nothing "
+        "you entered was applied: check the current page and try again."
+    )
+
+
 def _locked(assessment: SelfAssessment, expected_version: int | None) -> SelfAssessment:
     locked = SelfAssessment.objects.select_for_update().get(pk=assessment.pk)
     if expected_version is not None and locked.version != expected_version:
-        raise ApplicationError(
-            "This assessment was changed by someone else since you opened the page "
-            f"(it is now {locked.get_status_display().lower()}). Nothing you sent was applied: "
-            "check the current version and try again."
-        )
+        raise _conflict(locked)
     return locked
 
 
@@ -73,6 +116,8 @@ def _transition(
     locked = _locked(assessment, expected_version)
     method = transition(locked)
     if not can_proceed(method):
+        if locked.status in _ALREADY:
+            raise _conflict(locked)
         raise ApplicationError(
             f"{refusal} It is {locked.get_status_display().lower()}: nothing was changed."
         )
@@ -96,6 +141,8 @@ def _transition(
     recompute_request(
         partnership=locked.partnership, cause=RecomputeRequest.Cause.EVENT, cause_id=event.pk
     )
+    # Emails (submitted -> reviewers, decision -> officers and chairs) only once it is committed.
+    transaction.on_commit(lambda: event_notify_enqueue(event_id=event.pk))
     return locked, event
 
 
@@ -154,12 +201,12 @@ def assessment_start_review(
     return locked
 
 
-def _decision_maker(*, by, outcome, concerns=(), review_date=None, letter="", summary="",
-                    on: date | None = None, at=None):
+def _decision_maker(*, by, outcome, concerns=(), review_date=None, letter: LetterArg = "",
+                    summary="", on: date | None = None, at=None):
     def make(a: SelfAssessment) -> Decision:
         decision = Decision.objects.create(
             assessment=a, review_round=a.review_round, outcome=outcome, review_date=review_date,
-            letter=letter, summary=summary, decided_by=by,
+            letter="" if callable(letter) else letter, summary=summary, decided_by=by,
             decided_on=on or timezone.localdate(), decided_at=at or timezone.now(),
         )
         AreaOfConcern.objects.bulk_create(
@@ -167,6 +214,10 @@ def _decision_maker(*, by, outcome, concerns=(), review_date=None, letter="", su
                           action_required=c.action_required, due_by=c.due_by)
             for c in concerns
         )
+        if callable(letter):
+            # Written from the decision as recorded, inside its transaction, and kept with it.
+            decision.letter = letter(decision)
+            decision.save(update_fields=["letter"])
         return decision
 
     return make
@@ -182,7 +233,7 @@ def _check_concerns(assessment: SelfAssessment, concerns) -> None:
 
 @transaction.atomic
 def assessment_accredit(
-    *, assessment: SelfAssessment, by, concerns: list[Concern] = (), letter: str = "",
+    *, assessment: SelfAssessment, by, concerns: list[Concern] = (), letter: LetterArg = "",
     summary: str = "", expected_version: int | None = None, on: date | None = None, at=None,
 ) -> SelfAssessment:
     """Accredit, with or without areas of concern. Releases the full allocation."""
@@ -208,7 +259,7 @@ def assessment_accredit(
 @transaction.atomic
 def assessment_defer(
     *, assessment: SelfAssessment, by, concerns: list[Concern], review_date: date,
-    letter: str = "", summary: str = "", expected_version: int | None = None,
+    letter: LetterArg = "", summary: str = "", expected_version: int | None = None,
     on: date | None = None, at=None,
 ) -> SelfAssessment:
     """Defer with at least one area of concern and a review date."""
@@ -240,7 +291,7 @@ def assessment_defer(
 @transaction.atomic
 def assessment_return(
     *, assessment: SelfAssessment, by, reasons: dict[int, str], summary: str = "",
-    expected_version: int | None = None, at=None,
+    expected_version: int | None = None, at=None, letter: LetterArg = "",
 ) -> SelfAssessment:
     """Send back to the LSP with a reason against each requirement concerned."""
     reasons = {rid: text.strip() for rid, text in reasons.items() if text and text.strip()}
@@ -263,6 +314,112 @@ def assessment_return(
         expected_version=expected_version, reason=summary or "Returned for changes", at=at,
         before_change=annotate,
         decision_factory=_decision_maker(by=by, outcome=Decision.Outcome.RETURNED,
-                                         summary=summary, at=at),
+                                         summary=summary, at=at, letter=letter),
     )
     return locked
+
+
+def _version_bump(assessment: SelfAssessment) -> None:
+    """A change that is not a transition still makes pages loaded before it stale."""
+    assessment.version += 1
+    assessment.save(update_fields=["version", "updated_at"])
+
+
+@transaction.atomic
+def response_go_rate(
+    *, response: RequirementResponse, by, go_rating: str, go_comment: str = "",
+    expected_version: int | None = None,
+) -> RequirementResponse:
+    """The reviewer's view of one requirement: agree with the self-rating, or give their own
+    rating with the reason."""
+    locked = _locked(response.assessment, expected_version)
+    if locked.status != Status.UNDER_REVIEW:
+        raise ApplicationError(
+            "Requirements can be rated only while the assessment is under review. It is "
+            f"{locked.get_status_display().lower()}: nothing was changed."
+        )
+    if go_rating not in GoRating.values:
+        raise ApplicationError("Choose agree, red, amber or green.")
+    go_comment = go_comment.strip()
+    if go_rating != GoRating.AGREE and not go_comment:
+        raise ApplicationError("Give the reason for a rating different from the self-rating.")
+    response = RequirementResponse.objects.get(pk=response.pk, assessment=locked)
+    response.go_rating = go_rating
+    response.go_comment = go_comment
+    response.save(update_fields=["go_rating", "go_comment", "updated_at"])
+    _version_bump(locked)
+    return response
+
+
+@transaction.atomic
+def stakeholder_view_record(
+    *, assessment: SelfAssessment, by, organisation: str, sector: str, stance: str, comment: str,
+    given_on: date, expected_version: int | None = None, today: date | None = None,
+) -> StakeholderView:
+    """Record what a key local stakeholder told the Government Office about the partnership."""
+    locked = _locked(assessment, expected_version)
+    if locked.status != Status.UNDER_REVIEW:
+        raise ApplicationError(
+            "Stakeholder views are recorded while the assessment is under review. It is "
+            f"{locked.get_status_display().lower()}: nothing was changed."
+        )
+    organisation, comment = organisation.strip(), comment.strip()
+    if not organisation or not comment:
+        raise ApplicationError("Give the organisation and what it said.")
+    if sector not in Sector.values or stance not in StakeholderView.Stance.values:
+        raise ApplicationError("Choose the organisation's sector and whether it supports the case.")
+    if given_on > (today or timezone.localdate()):
+        raise ApplicationError("The date the view was given cannot be in the future.")
+    view = StakeholderView.objects.create(
+        assessment=locked, organisation=organisation, sector=sector, stance=stance,
+        comment=comment, given_on=given_on, recorded_by=by,
+    )
+    _version_bump(locked)
+    return view
+
+
+BULK_ACCREDITABLE_RATINGS = frozenset({GoRating.AGREE, GoRating.GREEN})
+
+
+def assessment_bulk_accreditable(assessment: SelfAssessment) -> bool:
+    """Under review, and every requirement rated by the Government Office green or agreed."""
+    ratings = [r.go_rating for r in assessment.responses.all()]
+    return (
+        assessment.status == Status.UNDER_REVIEW
+        and bool(ratings)
+        and all(r in BULK_ACCREDITABLE_RATINGS for r in ratings)
+    )
+
+
+@dataclass(frozen=True)
+class BulkItem:
+    assessment: SelfAssessment
+    expected_version: int | None
+    letter: "LetterArg" = ""
+
+
+@transaction.atomic
+def assessments_accredit_bulk(
+    *, items: list[BulkItem], by, summary: str = "", on: date | None = None, at=None,
+) -> list[SelfAssessment]:
+    """Accredit several assessments in one action, each with its own decision and event. All or
+    nothing: if one has changed or no longer qualifies, none is accredited and the message names it."""
+    if not items:
+        raise ApplicationError("Select at least one assessment to accredit.")
+    ids = [item.assessment.pk for item in items]
+    if len(set(ids)) != len(ids):
+        raise ApplicationError("An assessment was selected twice.")
+    accredited = []
+    # Lock in id order so two bulk actions over overlapping sets cannot deadlock.
+    for item in sorted(items, key=lambda i: i.assessment.pk):
+        locked = _locked(item.assessment, item.expected_version)
+        if not assessment_bulk_accreditable(locked):
+            raise ApplicationError(
+                f"{locked.partnership.local_authority.name} cannot be accredited in bulk: it must "
+                "be under review with every requirement rated green or agreed. Nothing was accredited."
+            )
+        accredited.append(assessment_accredit(
+            assessment=locked, by=by, letter=item.letter, summary=summary,
+            expected_version=item.expected_version, on=on, at=at,
+        ))
+    return accredited
