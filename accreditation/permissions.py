@@ -19,3 +19,34 @@ def user_is_reviewer(user) -> bool:
 def user_can_review(user, assessment) -> bool:
     """May take, rate and decide this assessment: a reviewer of the partnership's region."""
     return user_reviews_region(user, assessment.partnership.local_authority.region_id)
+
+
+# --- The partnership's side: its officers draft, its chair signs off ----------------------------
+
+
+def user_is_lsp(user, partnership) -> bool:
+    """An officer or the chair of this partnership: may see its self-assessment pages."""
+    return user_has_role(user, Role.LSP_OFFICER, Role.LSP_CHAIR, partnership=partnership)
+
+
+def can_view_assessment(user, assessment) -> bool:
+    """The partnership's own pages for a self-assessment (task list, answers, decision)."""
+    return user_is_lsp(user, assessment.partnership_id)
+
+
+def can_edit_assessment(user, assessment) -> bool:
+    """Change answers, evidence and progress reports: an officer of the partnership, while the
+    assessment is a draft (new, or returned for changes)."""
+    return (
+        user_has_role(user, Role.LSP_OFFICER, partnership=assessment.partnership_id)
+        and assessment.is_editable_by_lsp
+    )
+
+
+def can_sign_off(user, assessment) -> bool:
+    """Sign off and submit: the partnership's chair (a user with the chair role for it), while
+    the assessment is a draft."""
+    return (
+        user_has_role(user, Role.LSP_CHAIR, partnership=assessment.partnership_id)
+        and assessment.is_editable_by_lsp
+    )
