@@ -8,6 +8,9 @@ The console backend is the default; SMTP (or the compose mail catcher) through E
 """
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date, timedelta
 
 from django.conf import settings
@@ -23,10 +26,26 @@ logger = logging.getLogger(__name__)
 EVENT_NOTIFY_TASK = "accreditation.event_notify"
 REMINDER_DAYS = (7, 0)
 
+# Set while recorded history is loaded (the demo's February 2002 scenario): those backdated
+# events email nobody. Read when the commit hands the event over, in the loader's own thread.
+_suppressed: ContextVar[bool] = ContextVar("accreditation_notifications_suppressed", default=False)
+
+
+@contextmanager
+def notifications_suppressed() -> Iterator[None]:
+    """Events committed inside this block send no email (nothing is handed to Celery)."""
+    token = _suppressed.set(True)
+    try:
+        yield
+    finally:
+        _suppressed.reset(token)
+
 
 def event_notify_enqueue(*, event_id: int) -> bool:
     """Hand the event's emails to Celery. Called on commit: a broker outage, or a failure while
     sending in eager mode, is logged and never undoes or breaks the committed transition."""
+    if _suppressed.get():
+        return False
     from lsp_portal.celery import app
 
     try:
