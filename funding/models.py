@@ -198,6 +198,9 @@ class ReleaseEntry(models.Model):
     allocation = models.ForeignKey(Allocation, on_delete=models.PROTECT, related_name="entries")
     amount_pence = models.BigIntegerField(help_text="Positive releases money, negative claws back.")
     target_pence = models.BigIntegerField(help_text="The released total this entry brought it to.")
+    allocation_pence = models.BigIntegerField(
+        help_text="The allocation when the entry was posted, so held can be shown as it was then."
+    )
     fraction = models.DecimalField(max_digits=5, decimal_places=4)
     funding_state = models.CharField(max_length=20)
     cause = models.CharField(max_length=30, choices=Cause.choices)

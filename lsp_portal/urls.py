@@ -7,4 +7,6 @@ admin.site.site_title = "LSP Portal admin"
 urlpatterns = [
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
+    path("review/", include("accreditation.review_urls")),
+    path("funding/", include("funding.urls")),
 ]

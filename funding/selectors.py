@@ -1,0 +1,187 @@
+"""Reads of released and held money. Callers scope the partnership first
+(`partnerships.selectors.partnerships_visible_to`); these never widen what they are given."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+
+from accreditation.models import AccreditationEvent, Status
+from core.money import pounds
+from partnerships.models import Partnership, RecomputeRequest
+
+from .models import Allocation, PolicyChange, ReleaseEntry, ReleasePolicy
+
+
+def allocation_figures(*, allocations: QuerySet[Allocation] | None = None) -> QuerySet[Allocation]:
+    """Each allocation with `released_pence` (the ledger's sum, 0 when empty) and `held_pence`
+    (allocation less released), computed by the database."""
+    allocations = Allocation.objects.all() if allocations is None else allocations
+    ledger = (
+        ReleaseEntry.objects.filter(allocation=OuterRef("pk"))
+        .order_by()
+        .values("allocation")
+        .annotate(total=Sum("amount_pence"))
+        .values("total")
+    )
+    return allocations.annotate(
+        released_pence=Coalesce(Subquery(ledger, output_field=BigIntegerField()),
+                                Value(0, output_field=BigIntegerField())),
+        held_pence=F("amount_pence") - F("released_pence"),
+    )
+
+
+@dataclass(frozen=True)
+class AllocationLine:
+    allocation: Allocation
+    amount_pence: int
+    released_pence: int
+    held_pence: int
+    fraction: Decimal
+    basis: str  # "Deferred", "Accredited", "Not yet decided", "Not tied to accreditation", ...
+
+
+@dataclass(frozen=True)
+class FundingSummary:
+    partnership: Partnership
+    lines: list[AllocationLine]
+    amount_pence: int
+    released_pence: int
+    held_pence: int
+    recompute_owed: bool
+    owed_since: datetime | None
+
+
+_STATE_LABELS = {
+    "accredited": "Accredited",
+    "deferred": "Deferred",
+    "undecided": "Not yet decided",
+    "ungoverned": "Not tied to accreditation",
+}
+
+
+def partnership_funding_summary(*, partnership: Partnership) -> FundingSummary:
+    """Every allocation of the partnership with released, held and provenance, the share the
+    rule gives it now and why, and whether a recompute is owed (for a banner)."""
+    from .services import FractionResolver
+
+    allocations = list(
+        allocation_figures(
+            allocations=Allocation.objects.filter(partnership=partnership)
+            .select_related("fund", "year", "source")
+            .order_by("year__start_year", "fund__code")
+        )
+    )
+    resolver = FractionResolver.load([partnership.pk])
+    lines = []
+    for allocation in allocations:
+        basis = resolver.basis(allocation)
+        label = "Own share set by policy" if basis.overridden else _STATE_LABELS[basis.state]
+        lines.append(AllocationLine(
+            allocation=allocation,
+            amount_pence=allocation.amount_pence,
+            released_pence=allocation.released_pence,
+            held_pence=allocation.held_pence,
+            fraction=basis.fraction,
+            basis=label,
+        ))
+    owed_since = (
+        RecomputeRequest.objects.filter(partnership=partnership, completed_at__isnull=True)
+        .order_by("requested_at")
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+    return FundingSummary(
+        partnership=partnership,
+        lines=lines,
+        amount_pence=sum(line.amount_pence for line in lines),
+        released_pence=sum(line.released_pence for line in lines),
+        held_pence=sum(line.held_pence for line in lines),
+        recompute_owed=owed_since is not None,
+        owed_since=owed_since,
+    )
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    entry: ReleaseEntry
+    at: datetime
+    allocation_label: str
+    amount_pence: int
+    released_pence: int
+    held_pence: int
+    cause: str
+    text: str
+    event: AccreditationEvent | None
+    policy_change: PolicyChange | None
+
+
+_EVENT_PHRASES = {
+    Status.ACCREDITED: "accredited",
+    Status.DEFERRED: "decision deferred",
+    Status.UNDER_REVIEW: "review started",
+    Status.SUBMITTED: "submitted",
+    Status.DRAFT: "returned for changes",
+}
+
+
+def _cause_text(entry: ReleaseEntry) -> str:
+    if entry.event_id:
+        event = entry.event
+        phrase = _EVENT_PHRASES.get(event.to_status, event.get_to_status_display().lower())
+        return f"{phrase} by {event.actor_label or 'the system'}"
+    if entry.policy_change_id:
+        change = entry.policy_change
+        return f"release policy changed by {change.changed_by}: {change.reason}"
+    if entry.cause == ReleaseEntry.Cause.REPAIR:
+        return "corrected by ledger reconciliation"
+    if entry.cause == ReleaseEntry.Cause.INITIAL:
+        return "initial release"
+    if entry.cause == ReleaseEntry.Cause.ALLOCATION_CHANGE:
+        return "allocation changed"
+    return "recomputed by an administrator"
+
+
+def partnership_funding_timeline(*, partnership: Partnership) -> list[TimelineItem]:
+    """The partnership's ledger entries, newest first, each with its cause in words:
+    "decision deferred by <reviewer> → £x released, £y held"."""
+    entries = (
+        ReleaseEntry.objects.filter(allocation__partnership=partnership)
+        .select_related("allocation__fund", "allocation__year", "event",
+                        "policy_change__changed_by", "reconcile_run")
+        .order_by("-created_at", "-id")
+    )
+    items = []
+    for entry in entries:
+        released = entry.target_pence
+        held = entry.allocation_pence - entry.target_pence
+        cause = _cause_text(entry)
+        items.append(TimelineItem(
+            entry=entry,
+            at=entry.created_at,
+            allocation_label=f"{entry.allocation.fund.code} {entry.allocation.year.label}",
+            amount_pence=entry.amount_pence,
+            released_pence=released,
+            held_pence=held,
+            cause=cause,
+            text=f"{cause[:1].upper()}{cause[1:]} → {pounds(released)} released, "
+                 f"{pounds(held)} held",
+            event=entry.event,
+            policy_change=entry.policy_change,
+        ))
+    return items
+
+
+def policy_partnerships_affected(*, policy: ReleasePolicy) -> QuerySet[Partnership]:
+    """Partnerships with an allocation under the policy's fund and year."""
+    return Partnership.objects.filter(
+        allocations__fund_id=policy.fund_id, allocations__year_id=policy.year_id
+    ).distinct()
+
+
+def release_policies() -> QuerySet[ReleasePolicy]:
+    return ReleasePolicy.objects.select_related("fund", "year", "governing_cycle").order_by(
+        "year__start_year", "fund__code"
+    )

@@ -1,0 +1,662 @@
+"""Every write to the release ledger and to release policies happens here.
+
+The ledger only grows: a recompute locks a partnership's allocations, works out each target from
+the current state with the pure rule (`funding.rules`), and appends the difference with its
+cause. Running it twice, out of order or concurrently ends in the same totals, because the
+difference is always taken against the ledger as it stands under the lock.
+"""
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F, Max, Q, Sum
+from django.utils import timezone
+
+from accreditation.models import AccreditationEvent, SelfAssessment
+from core.errors import ApplicationError
+from partnerships.models import Partnership, RecomputeRequest, Role
+from partnerships.selectors import user_has_role
+from partnerships.services import recompute_enqueue, recompute_request
+
+from . import rules
+from .models import (
+    Allocation,
+    PolicyChange,
+    ReconcileRun,
+    ReleaseEntry,
+    ReleaseOverride,
+    ReleasePolicy,
+)
+
+logger = logging.getLogger(__name__)
+
+UNGOVERNED = "ungoverned"
+
+
+# --- What the rule says for a set of partnerships -----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Basis:
+    """Why an allocation's target is what it is."""
+
+    fraction: Decimal
+    state: str  # the governing assessment's funding state, or "ungoverned"
+    policy_id: int | None
+    governing_cycle_id: int | None
+    overridden: bool
+
+
+@dataclass
+class FractionResolver:
+    """Reads policies, overrides and funding states for some partnerships in three queries, then
+    answers, for any of their allocations, which fraction the rule applies."""
+
+    policies: dict[tuple[int, int], ReleasePolicy]
+    overrides: dict[tuple[int, int], Decimal] = field(default_factory=dict)
+    states: dict[tuple[int, int], str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, partnership_ids: Iterable[int],
+             policies: dict[tuple[int, int], ReleasePolicy] | None = None) -> "FractionResolver":
+        ids = list(partnership_ids)
+        if policies is None:
+            policies = policies_by_fund_year()
+        resolver = cls(policies=policies)
+        if not ids:
+            return resolver
+        resolver.overrides = {
+            (policy_id, partnership_id): fraction
+            for policy_id, partnership_id, fraction in ReleaseOverride.objects.filter(
+                partnership_id__in=ids
+            ).values_list("policy_id", "partnership_id", "fraction")
+        }
+        cycle_ids = {p.governing_cycle_id for p in policies.values() if p.governing_cycle_id}
+        if cycle_ids:
+            resolver.states = {
+                (partnership_id, cycle_id): state
+                for partnership_id, cycle_id, state in SelfAssessment.objects.filter(
+                    partnership_id__in=ids, cycle_id__in=cycle_ids
+                ).values_list("partnership_id", "cycle_id", "funding_state")
+            }
+        return resolver
+
+    def basis(self, allocation: Allocation) -> Basis:
+        policy = self.policies.get((allocation.fund_id, allocation.year_id))
+        if policy is None:
+            return Basis(rules.WHOLE, UNGOVERNED, None, None, False)
+        override = self.overrides.get((policy.pk, allocation.partnership_id))
+        cycle_id = policy.governing_cycle_id
+        state = (
+            self.states.get((allocation.partnership_id, cycle_id), rules.UNDECIDED)
+            if cycle_id else UNGOVERNED
+        )
+        fraction = rules.fraction_for(
+            state,
+            rules.Fractions(accredited=policy.fraction_accredited,
+                            deferred=policy.fraction_deferred,
+                            undecided=policy.fraction_undecided),
+            governed=cycle_id is not None,
+            override=override,
+        )
+        return Basis(fraction, state, policy.pk, cycle_id, override is not None)
+
+    def target(self, allocation: Allocation) -> tuple[int, Basis]:
+        basis = self.basis(allocation)
+        return rules.target_released(allocation.amount_pence, basis.fraction), basis
+
+
+def policies_by_fund_year() -> dict[tuple[int, int], ReleasePolicy]:
+    # A handful of rows (funds × years): read them all.
+    return {(p.fund_id, p.year_id): p for p in ReleasePolicy.objects.order_by()}
+
+
+def _ledger_totals(allocation_ids: list[int]) -> dict[int, int]:
+    if not allocation_ids:
+        return {}
+    return dict(
+        ReleaseEntry.objects.filter(allocation_id__in=allocation_ids)
+        .order_by()
+        .values("allocation_id")
+        .annotate(total=Sum("amount_pence"))
+        .values_list("allocation_id", "total")
+    )
+
+
+# --- Causes -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What an entry is tied to."""
+
+    cause: str
+    request_id: int | None = None
+    event_id: int | None = None
+    policy_change_id: int | None = None
+    reconcile_run_id: int | None = None
+
+
+_REQUEST_CAUSE = {
+    RecomputeRequest.Cause.EVENT: ReleaseEntry.Cause.EVENT,
+    RecomputeRequest.Cause.POLICY_CHANGE: ReleaseEntry.Cause.POLICY_CHANGE,
+    RecomputeRequest.Cause.ALLOCATION_CHANGE: ReleaseEntry.Cause.ALLOCATION_CHANGE,
+    RecomputeRequest.Cause.MANUAL: ReleaseEntry.Cause.MANUAL,
+}
+
+
+def _cause_of(request: dict) -> Cause:
+    kind = request["cause"]
+    return Cause(
+        cause=_REQUEST_CAUSE.get(kind, ReleaseEntry.Cause.MANUAL),
+        request_id=request["id"],
+        event_id=request["cause_id"] if kind == RecomputeRequest.Cause.EVENT else None,
+        policy_change_id=(request["cause_id"] if kind == RecomputeRequest.Cause.POLICY_CHANGE
+                          else None),
+    )
+
+
+class _Attribution:
+    """Ties each posted difference to the newest owed request that could have caused it.
+
+    A recompute reads the current state, so it settles every request owed when it started. Its
+    entries name the newest of those that concerns the allocation: an accreditation event of the
+    cycle governing it, a change to its policy, or an allocation change. With none, a first entry
+    is the initial release, and anything else is put down to the newest request or a manual run.
+    """
+
+    def __init__(self, owed: list[dict]):
+        self.by_partnership: dict[int, list[dict]] = defaultdict(list)
+        for request in sorted(owed, key=lambda r: (r["requested_at"], r["id"]), reverse=True):
+            self.by_partnership[request["partnership_id"]].append(request)
+        event_ids = [r["cause_id"] for r in owed
+                     if r["cause"] == RecomputeRequest.Cause.EVENT and r["cause_id"]]
+        change_ids = [r["cause_id"] for r in owed
+                      if r["cause"] == RecomputeRequest.Cause.POLICY_CHANGE and r["cause_id"]]
+        self.event_cycle = dict(
+            AccreditationEvent.objects.filter(pk__in=event_ids)
+            .values_list("pk", "assessment__cycle_id")
+        ) if event_ids else {}
+        self.change_policy = dict(
+            PolicyChange.objects.filter(pk__in=change_ids).values_list("pk", "policy_id")
+        ) if change_ids else {}
+
+    def _concerns(self, request: dict, basis: Basis) -> bool:
+        kind, cause_id = request["cause"], request["cause_id"]
+        if kind == RecomputeRequest.Cause.EVENT:
+            cycle = self.event_cycle.get(cause_id)
+            return cycle is not None and cycle == basis.governing_cycle_id
+        if kind == RecomputeRequest.Cause.POLICY_CHANGE:
+            policy = self.change_policy.get(cause_id)
+            return policy is not None and policy == basis.policy_id
+        return kind == RecomputeRequest.Cause.ALLOCATION_CHANGE
+
+    def cause_for(self, allocation: Allocation, basis: Basis, *, first_entry: bool) -> Cause:
+        requests = self.by_partnership.get(allocation.partnership_id, [])
+        for request in requests:
+            if self._concerns(request, basis):
+                return _cause_of(request)
+        if first_entry:
+            newest = requests[0]["id"] if requests else None
+            return Cause(ReleaseEntry.Cause.INITIAL, request_id=newest)
+        if requests:
+            return _cause_of(requests[0])
+        return Cause(ReleaseEntry.Cause.MANUAL)
+
+
+# --- Recompute --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """What the rule wants posted to one allocation."""
+
+    allocation: Allocation
+    ledger_pence: int
+    target_pence: int
+    basis: Basis
+
+    @property
+    def amount_pence(self) -> int:
+        return self.target_pence - self.ledger_pence
+
+
+@dataclass
+class Plan:
+    """The differences for some partnerships, read under lock, and the requests owed for them."""
+
+    differences: list[Difference]
+    owed: list[dict]
+    ledger: dict[int, int]
+
+    @property
+    def owed_partnership_ids(self) -> set[int]:
+        return {r["partnership_id"] for r in self.owed}
+
+
+def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
+    """Lock the partnerships' allocations and work out every non-zero difference.
+
+    Must run inside a transaction. The owed requests are read *before* the state: any request
+    visible then was committed with its cause, so the state read afterwards includes that cause
+    and settling the request is sound. A request committed later stays owed.
+    """
+    allocations = list(
+        Allocation.objects.select_for_update()
+        .filter(partnership_id__in=partnership_ids)
+        .order_by("id")
+        .only("id", "partnership_id", "fund_id", "year_id", "amount_pence")
+    )
+    owed = list(
+        RecomputeRequest.objects.filter(partnership_id__in=partnership_ids,
+                                        completed_at__isnull=True)
+        .order_by()
+        .values("id", "partnership_id", "cause", "cause_id", "requested_at")
+    )
+    if not allocations:
+        return Plan([], owed, {})
+    resolver = FractionResolver.load(partnership_ids, policies=policies)
+    # Read after the lock, in its own statement, so it sees every entry committed before it.
+    ledger = _ledger_totals([a.pk for a in allocations])
+    differences = []
+    for allocation in allocations:
+        target, basis = resolver.target(allocation)
+        current = ledger.get(allocation.pk, 0)
+        if target != current:
+            differences.append(Difference(allocation, current, target, basis))
+    return Plan(differences, owed, ledger)
+
+
+def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEntry]:
+    now = timezone.now()
+    attribution = _Attribution(plan.owed) if cause is None and plan.differences else None
+    entries = []
+    for d in plan.differences:
+        tied = cause or attribution.cause_for(
+            d.allocation, d.basis, first_entry=d.allocation.pk not in plan.ledger
+        )
+        entries.append(ReleaseEntry(
+            allocation=d.allocation,
+            amount_pence=d.amount_pence,
+            target_pence=d.target_pence,
+            allocation_pence=d.allocation.amount_pence,
+            fraction=d.basis.fraction,
+            funding_state=d.basis.state,
+            cause=tied.cause,
+            request_id=tied.request_id,
+            event_id=tied.event_id,
+            policy_change_id=tied.policy_change_id,
+            reconcile_run_id=tied.reconcile_run_id,
+            note=note[:300],
+            created_at=now,
+        ))
+    ReleaseEntry.objects.bulk_create(entries)
+    settled = [r["id"] for r in plan.owed]
+    if settled:
+        RecomputeRequest.objects.filter(pk__in=settled, completed_at__isnull=True).update(
+            completed_at=now
+        )
+    return entries
+
+
+def _explicit_cause(*, cause, request, event, policy_change, reconcile_run) -> Cause | None:
+    if cause is None and event is None and policy_change is None and reconcile_run is None:
+        return None
+    if cause is None:
+        cause = (ReleaseEntry.Cause.EVENT if event else
+                 ReleaseEntry.Cause.POLICY_CHANGE if policy_change else ReleaseEntry.Cause.REPAIR)
+    return Cause(
+        cause=cause,
+        request_id=getattr(request, "pk", None),
+        event_id=getattr(event, "pk", None),
+        policy_change_id=getattr(policy_change, "pk", None),
+        reconcile_run_id=getattr(reconcile_run, "pk", None),
+    )
+
+
+def releases_recompute(
+    *,
+    partnership: Partnership,
+    request: RecomputeRequest | None = None,
+    cause: str | None = None,
+    event: AccreditationEvent | None = None,
+    policy_change: PolicyChange | None = None,
+    reconcile_run: ReconcileRun | None = None,
+    note: str = "",
+) -> list[ReleaseEntry]:
+    """Bring the partnership's released totals to what the rule says now; return the entries
+    appended (none when the ledger already agrees).
+
+    Settles every recompute request owed for the partnership when it starts (it reads the
+    current state, so it covers their causes). With no explicit cause, each entry is tied to
+    the newest of those requests that concerns its allocation.
+    """
+    explicit = _explicit_cause(cause=cause, request=request, event=event,
+                               policy_change=policy_change, reconcile_run=reconcile_run)
+    with transaction.atomic():
+        plan = _plan([partnership.pk])
+        return _post(plan, cause=explicit, note=note)
+
+
+def releases_recompute_many(
+    *, partnership_ids: list[int], cause: str = ReleaseEntry.Cause.MANUAL, note: str = "",
+    policies: dict | None = None,
+) -> list[ReleaseEntry]:
+    """`releases_recompute` for a batch of partnerships in one transaction (the `--all` command
+    and the benchmark): the same locks, in allocation id order, and a fixed number of queries."""
+    with transaction.atomic():
+        plan = _plan(sorted(partnership_ids), policies=policies)
+        return _post(plan, cause=Cause(cause) if cause else None, note=note)
+
+
+def recompute_request_settle(*, request_id: int) -> list[ReleaseEntry] | None:
+    """Run an owed recompute (the worker's job). Quietly does nothing when the request is
+    already settled or gone: a redelivered or duplicated task is harmless."""
+    if not RecomputeRequest.objects.filter(pk=request_id, completed_at__isnull=True).update(
+        attempts=F("attempts") + 1
+    ):
+        return None
+    request = RecomputeRequest.objects.select_related("partnership").get(pk=request_id)
+    return releases_recompute(partnership=request.partnership, request=request)
+
+
+def recomputes_requeue_owed(*, older_than: timedelta = timedelta(minutes=1),
+                            limit: int = 1000) -> int:
+    """Send again every partnership's owed recompute that is older than `older_than` and was
+    not sent in that time. One message per partnership (its newest owed request) is enough:
+    the recompute settles all of them. Stops at the first broker error; the rows stay owed."""
+    cutoff = timezone.now() - older_than
+    newest = (
+        RecomputeRequest.objects.filter(completed_at__isnull=True, requested_at__lte=cutoff)
+        .filter(Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=cutoff))
+        .order_by()
+        .values("partnership_id")
+        .annotate(newest=Max("id"))
+        .order_by("newest")
+        .values_list("newest", flat=True)[:limit]
+    )
+    sent = 0
+    for request_id in list(newest):
+        if not recompute_enqueue(request_id=request_id):
+            logger.warning("requeue stopped after %s: the broker refused a message", sent)
+            break
+        sent += 1
+    return sent
+
+
+# --- Reconcile --------------------------------------------------------------------------------
+
+
+def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _scan_candidates(partnership_ids: list[int], policies) -> set[int]:
+    """Partnerships whose ledger looks off the rule in a cheap, lock-free read."""
+    from .selectors import allocation_figures
+
+    resolver = FractionResolver.load(partnership_ids, policies=policies)
+    suspects = set()
+    for allocation in allocation_figures(
+        allocations=Allocation.objects.filter(partnership_id__in=partnership_ids).only(
+            "id", "partnership_id", "fund_id", "year_id", "amount_pence"
+        )
+    ):
+        target, _ = resolver.target(allocation)
+        if allocation.released_pence != target:
+            suspects.add(allocation.partnership_id)
+    return suspects
+
+
+def _drift_report(plan: Plan, partnership: Partnership, owed: bool) -> dict:
+    return {
+        "partnership_id": partnership.pk,
+        "partnership": partnership.slug,
+        "name": partnership.name,
+        "recompute_owed": owed,
+        "drift_pence": sum(d.ledger_pence - d.target_pence for d in plan.differences),
+        "allocations": [
+            {
+                "allocation_id": d.allocation.pk,
+                "fund": d.allocation.fund.code,
+                "year": d.allocation.year.label,
+                "ledger_pence": d.ledger_pence,
+                "target_pence": d.target_pence,
+                "drift_pence": d.ledger_pence - d.target_pence,
+            }
+            for d in plan.differences
+        ],
+    }
+
+
+def releases_reconcile(*, repair: bool = False, requested_by: str = "",
+                       chunk_size: int = 500) -> ReconcileRun:
+    """Compare every allocation's ledger total with the rule, record the drift per partnership
+    and, only when asked, append correcting entries tied to this run.
+
+    A cheap scan picks suspects; each suspect is checked again under its allocations' lock, so
+    a recompute in flight during the scan is not mistaken for drift. A partnership with a
+    recompute still owed is reported as such, not as drift, and is left to the outbox.
+    """
+    run = ReconcileRun.objects.create(requested_by=requested_by[:150])
+    policies = policies_by_fund_year()
+    partnership_ids = list(
+        Allocation.objects.order_by("partnership_id").values_list("partnership_id", flat=True)
+        .distinct()
+    )
+    suspects: list[int] = []
+    for chunk in _chunks(partnership_ids, chunk_size):
+        suspects.extend(sorted(_scan_candidates(chunk, policies)))
+        run.allocations_checked += Allocation.objects.filter(partnership_id__in=chunk).count()
+
+    drift: list[dict] = []
+    repaired = 0
+    partnerships = Partnership.objects.in_bulk(suspects)
+    for partnership_id in suspects:
+        partnership = partnerships[partnership_id]
+        with transaction.atomic():
+            plan = _plan([partnership_id], policies=policies)
+            if not plan.differences:
+                continue
+            owed = bool(plan.owed)
+            drift.append(_drift_report(plan, partnership, owed))
+            if repair and not owed:
+                _post(plan, cause=Cause(ReleaseEntry.Cause.REPAIR, reconcile_run_id=run.pk),
+                      note="Reconciliation repair")
+                repaired += 1
+    run.drift = drift
+    run.drift_count = sum(1 for d in drift if not d["recompute_owed"])
+    run.repaired = repair and repaired > 0
+    run.finished_at = timezone.now()
+    run.save(update_fields=["allocations_checked", "drift", "drift_count", "repaired",
+                            "finished_at"])
+    if run.drift_count:
+        logger.warning("reconcile %s: %s partnerships drift from the rule%s", run.pk,
+                       run.drift_count, " (repaired)" if run.repaired else "")
+    return run
+
+
+# --- Release policies -------------------------------------------------------------------------
+
+_FRACTION_LABELS = {
+    "fraction_accredited": "released once accredited",
+    "fraction_deferred": "released while deferred",
+    "fraction_undecided": "released before a decision",
+}
+_FOUR_PLACES = Decimal("0.0001")
+
+
+def _percent(fraction: Decimal) -> str:
+    return f"{(fraction * 100).normalize():f}%"
+
+
+def _check_fraction(value, label: str) -> Decimal:
+    if isinstance(value, float) or not isinstance(value, Decimal | int | str):
+        raise ApplicationError(f"The share {label} must be an exact number.")
+    try:
+        fraction = Decimal(value)
+    except ArithmeticError:
+        raise ApplicationError(f"The share {label} must be a number.") from None
+    if not fraction.is_finite() or not (0 <= fraction <= 1):
+        raise ApplicationError(f"The share {label} must be between 0% and 100%.")
+    if fraction.quantize(_FOUR_PLACES) != fraction:
+        raise ApplicationError(
+            f"The share {label} can have at most two decimal places as a percentage."
+        )
+    return fraction.quantize(_FOUR_PLACES)
+
+
+def _policy_snapshot(policy: ReleasePolicy, overrides: dict[int, tuple[str, Decimal]]) -> dict:
+    return {
+        **{name: str(getattr(policy, name)) for name in _FRACTION_LABELS},
+        "overrides": {slug: str(fraction) for slug, fraction in sorted(overrides.values())},
+    }
+
+
+@dataclass(frozen=True)
+class PolicyChangePlan:
+    """A checked change to a release policy, before it is applied."""
+
+    policy: ReleasePolicy
+    fractions: dict[str, Decimal]  # every fraction as it will be
+    overrides: dict[Partnership, Decimal | None]  # requested; None removes
+    fractions_changed: bool
+    moved: frozenset[int]  # partnerships whose own share changes
+    affected: frozenset[int]  # partnerships owed a recompute
+
+    @property
+    def affected_count(self) -> int:
+        return len(self.affected)
+
+
+def release_policy_change_plan(
+    *,
+    policy: ReleasePolicy,
+    fraction_accredited: Decimal | None = None,
+    fraction_deferred: Decimal | None = None,
+    fraction_undecided: Decimal | None = None,
+    overrides: dict[Partnership, Decimal | None] | None = None,
+) -> PolicyChangePlan:
+    """Check a change against the policy as it stands and say which partnerships it moves.
+    Raises ApplicationError with a message for the person when it cannot be made."""
+    asked = {
+        "fraction_accredited": fraction_accredited,
+        "fraction_deferred": fraction_deferred,
+        "fraction_undecided": fraction_undecided,
+    }
+    merged = {
+        name: _check_fraction(value, _FRACTION_LABELS[name]) if value is not None
+        else getattr(policy, name)
+        for name, value in asked.items()
+    }
+    if merged["fraction_deferred"] > merged["fraction_accredited"]:
+        raise ApplicationError(
+            "A deferred partnership cannot be released more than an accredited one: "
+            f"{_percent(merged['fraction_deferred'])} is more than "
+            f"{_percent(merged['fraction_accredited'])}."
+        )
+    if merged["fraction_undecided"] > merged["fraction_deferred"]:
+        raise ApplicationError(
+            "A partnership without a decision cannot be released more than a deferred one: "
+            f"{_percent(merged['fraction_undecided'])} is more than "
+            f"{_percent(merged['fraction_deferred'])}."
+        )
+    allocated = frozenset(
+        Allocation.objects.filter(fund_id=policy.fund_id, year_id=policy.year_id)
+        .values_list("partnership_id", flat=True)
+    )
+    current = dict(policy.overrides.values_list("partnership_id", "fraction"))
+    checked: dict[Partnership, Decimal | None] = {}
+    moved = set()
+    for partnership, value in (overrides or {}).items():
+        if partnership.pk not in allocated:
+            raise ApplicationError(
+                f"{partnership} has no {policy.fund} allocation for {policy.year}, so it "
+                "cannot have its own share."
+            )
+        fraction = None if value is None else _check_fraction(value, f"released to {partnership}")
+        checked[partnership] = fraction
+        if current.get(partnership.pk) != fraction:
+            moved.add(partnership.pk)
+    fractions_changed = any(getattr(policy, name) != value for name, value in merged.items())
+    if not fractions_changed and not moved:
+        raise ApplicationError("Nothing was changed: the policy already says that.")
+    return PolicyChangePlan(
+        policy=policy,
+        fractions=merged,
+        overrides=checked,
+        fractions_changed=fractions_changed,
+        moved=frozenset(moved),
+        affected=allocated if fractions_changed else frozenset(moved),
+    )
+
+
+def release_policy_change(
+    *,
+    policy: ReleasePolicy,
+    by,
+    reason: str,
+    fraction_accredited: Decimal | None = None,
+    fraction_deferred: Decimal | None = None,
+    fraction_undecided: Decimal | None = None,
+    overrides: dict[Partnership, Decimal | None] | None = None,
+) -> PolicyChange:
+    """Change a release policy's fractions and/or named partnerships' own shares (None removes
+    one), record who and why, and owe a recompute to every partnership the change can move,
+    through the same outbox as an accreditation decision.
+
+    Only an NRU administrator may. Shares are between 0 and 1 with at most four decimal places,
+    and never release more while deferred than once accredited, nor more before a decision than
+    while deferred.
+    """
+    if not user_has_role(by, Role.NRU_ADMIN):
+        raise ApplicationError("Only an NRU administrator can change a release policy.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise ApplicationError("Give the reason for the change.")
+
+    with transaction.atomic():
+        policy = ReleasePolicy.objects.select_for_update().get(pk=policy.pk)
+        plan = release_policy_change_plan(
+            policy=policy, fraction_accredited=fraction_accredited,
+            fraction_deferred=fraction_deferred, fraction_undecided=fraction_undecided,
+            overrides=overrides,
+        )
+        existing = {o.partnership_id: o for o in policy.overrides.select_related("partnership")}
+        before = _policy_snapshot(
+            policy, {pid: (o.partnership.slug, o.fraction) for pid, o in existing.items()}
+        )
+        for partnership, fraction in plan.overrides.items():
+            if partnership.pk not in plan.moved:
+                continue
+            override = existing.get(partnership.pk)
+            if fraction is None:
+                override.delete()
+                del existing[partnership.pk]
+            elif override is None:
+                existing[partnership.pk] = ReleaseOverride.objects.create(
+                    policy=policy, partnership=partnership, fraction=fraction,
+                    reason=reason[:300],
+                )
+            else:
+                override.fraction, override.reason = fraction, reason[:300]
+                override.save(update_fields=["fraction", "reason"])
+        for name, value in plan.fractions.items():
+            setattr(policy, name, value)
+        policy.save()
+        change = PolicyChange.objects.create(
+            policy=policy, changed_by=by, reason=reason, before=before,
+            after=_policy_snapshot(
+                policy, {pid: (o.partnership.slug, o.fraction) for pid, o in existing.items()}
+            ),
+        )
+        for partnership in Partnership.objects.filter(pk__in=plan.affected).order_by("pk"):
+            recompute_request(partnership=partnership, cause=RecomputeRequest.Cause.POLICY_CHANGE,
+                              cause_id=change.pk)
+    return change
