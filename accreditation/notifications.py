@@ -23,7 +23,6 @@ from .models import AccreditationEvent, Decision, SelfAssessment, Status
 
 logger = logging.getLogger(__name__)
 
-EVENT_NOTIFY_TASK = "accreditation.event_notify"
 REMINDER_DAYS = (7, 0)
 
 # Set while recorded history is loaded (the demo's February 2002 scenario): those backdated
@@ -46,10 +45,10 @@ def event_notify_enqueue(*, event_id: int) -> bool:
     sending in eager mode, is logged and never undoes or breaks the committed transition."""
     if _suppressed.get():
         return False
-    from lsp_portal.celery import app
+    from .tasks import event_notify as event_notify_task
 
     try:
-        app.tasks[EVENT_NOTIFY_TASK].apply_async(args=[event_id], retry=False)
+        event_notify_task.apply_async(args=[event_id], retry=False)
     except Exception:  # the broker, or in eager mode the sending itself
         logger.warning("notification for event %s not sent", event_id, exc_info=True)
         return False
