@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import Partnership, Region, Role, RoleAssignment
+from .models import Member, Partnership, Region, Role, RoleAssignment, Sector
 
 NATIONAL = (Role.NRU_ANALYST, Role.NRU_ADMIN)
 
@@ -69,3 +69,19 @@ def regions_visible_to(user) -> QuerySet[Region]:
         return Region.objects.all()
     region_ids = {a.region_id for a in _assignments(user) if a.region_id}
     return Region.objects.filter(pk__in=region_ids)
+
+
+# The key players an LSP must involve (accreditation requirement "Inclusive of all key players"),
+# each met by a member of any of the sectors listed. Faith groups count towards none of them.
+KEY_SECTOR_GROUPS = (
+    ("public", "public", (Sector.PUBLIC,)),
+    ("private", "private or business", (Sector.PRIVATE, Sector.BUSINESS)),
+    ("community", "community", (Sector.COMMUNITY,)),
+    ("voluntary", "voluntary", (Sector.VOLUNTARY,)),
+)
+
+
+def members_missing_key_sectors(partnership) -> list[str]:
+    """The key sectors (as shown to people, e.g. 'private or business') with no member."""
+    present = set(Member.objects.filter(partnership=partnership).values_list("sector", flat=True))
+    return [label for _, label, sectors in KEY_SECTOR_GROUPS if not present & set(sectors)]
