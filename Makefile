@@ -54,9 +54,10 @@ beat: install
 bench: install
 	$(BIN)/python bench/run.py
 
-## make assets: refresh GOV.UK Frontend from npm into static/
+## make assets: refresh GOV.UK Frontend (static/) and axe-core (tests/e2e/vendor/) from npm
 assets:
-	bash bench/../static/update-govuk-frontend.sh
+	bash static/update-govuk-frontend.sh
+	bash tests/e2e/vendor/update-axe.sh
 
 clean:
 	rm -rf $(VENV) var staticfiles

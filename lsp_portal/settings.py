@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -107,7 +108,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# GOV.UK Frontend's CSS refers to fonts and images at /assets/...; serve that folder at the root.
+# Files served at the site root (favicon.ico). GOV.UK Frontend's fonts and images are not here:
+# static/update-govuk-frontend.sh makes the CSS refer to them relative to itself, so they are
+# ordinary hashed static files under /static/govuk/assets/.
 WHITENOISE_ROOT = BASE_DIR / "static" / "govuk-root"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -148,7 +151,8 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
-        "script-src": ["'self'", "'nonce'"],
+        # django-csp replaces the NONCE sentinel (not a string) with this response's nonce.
+        "script-src": ["'self'", NONCE],
         "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
@@ -165,6 +169,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# A GOV.UK page (status 429) instead of axes' plain-text answer.
+AXES_LOCKOUT_CALLABLE = "core.views.sign_in_locked_out"
 
 # --- Celery -----------------------------------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=env.str("REDIS_URL", default=""))

@@ -71,6 +71,17 @@ def regions_visible_to(user) -> QuerySet[Region]:
     return Region.objects.filter(pk__in=region_ids)
 
 
+def role_assignments_of(user) -> list[RoleAssignment]:
+    """The user's own roles with their scopes, in the order of `Role` (officer first)."""
+    if not user.is_authenticated:
+        return []
+    order = {role: n for n, role in enumerate(Role.values)}
+    assignments = RoleAssignment.objects.filter(user=user).select_related(
+        "partnership__local_authority__region", "region"
+    )
+    return sorted(assignments, key=lambda a: (order[a.role], str(a.partnership or a.region or "")))
+
+
 # The key players an LSP must involve (accreditation requirement "Inclusive of all key players"),
 # each met by a member of any of the sectors listed. Faith groups count towards none of them.
 KEY_SECTOR_GROUPS = (

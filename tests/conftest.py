@@ -43,7 +43,8 @@ def require_redis():
     return url
 
 
-@pytest.fixture
+# Session-scoped so that the session-scoped browser fixtures of the e2e suite can depend on it.
+@pytest.fixture(scope="session")
 def require_chromium():
     path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not shutil.which(path):
