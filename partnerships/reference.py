@@ -152,7 +152,9 @@ class ReferenceDataError(ApplicationError):
 
 class Problems(list):
     def add(self, file: str, row: int | None, field_name: str | None, message: str) -> None:
-        self.append(Problem(file, row, field_name, message))
+        problem = Problem(file, row, field_name, message)
+        if problem not in self:
+            self.append(problem)
 
 
 # --- reading --------------------------------------------------------------------------------

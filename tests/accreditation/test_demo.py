@@ -1,0 +1,207 @@
+"""load_demo: the February 2002 scenario, built through the real services.
+
+The full demo is loaded once for this module (in a transaction rolled back at the end) and the
+tests read it; they run on one xdist worker so it is loaded once per run.
+"""
+
+import datetime as dt
+from io import StringIO
+
+import pytest
+from django.conf import settings
+from django.core import mail
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.test import override_settings
+
+from accreditation.models import (
+    AccreditationEvent,
+    AreaOfConcern,
+    AssessmentChange,
+    Cycle,
+    Decision,
+    FundingState,
+    RequirementResponse,
+    SelfAssessment,
+    StakeholderView,
+    Status,
+)
+from accreditation.notifications import event_notify_enqueue, notifications_suppressed
+from core.models import User
+from funding.models import ReleasePolicy
+from partnerships.models import Member, Partnership, RecomputeRequest, Role, RoleAssignment, Sector
+from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
+
+pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.django_db]
+
+WALK = [("draft", "submitted"), ("submitted", "under_review")]
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    """The output of `load_demo` on an empty database (so it loads the reference data too)."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        out = StringIO()
+        # The suite's hasher (tests/conftest.py), so the tests can check the password.
+        with override_settings(DEBUG=True, PASSWORD_HASHERS=[
+            "django.contrib.auth.hashers.MD5PasswordHasher"
+        ]):
+            call_command("load_demo", stdout=out)
+        yield out.getvalue()
+        transaction.set_rollback(True)
+
+
+def transitions(assessment) -> list[tuple[str, str]]:
+    return list(assessment.events.order_by("at", "id").values_list("from_status", "to_status"))
+
+
+def test_summary_is_printed(demo):
+    assert "Reference data was missing and has been loaded first." in demo
+    assert "Assessments walked through: 88 (87 accredited, 1 deferred)" in demo
+    assert "Users created: 187; role assignments created: 187" in demo
+
+
+def test_cycle_2002_03_with_its_six_requirements(demo):
+    cycle = Cycle.objects.get(year_start=2002)
+    assert cycle.name == "2002/03"
+    assert cycle.announcement_date == dt.date(2002, 2, 28)
+    assert (cycle.opens_on, cycle.submission_deadline) == (dt.date(2001, 10, 1),
+                                                           dt.date(2002, 1, 31))
+    requirements = list(cycle.requirements.order_by("order"))
+    assert [r.code for r in requirements] == ["R1", "R2", "R3", "R4", "R5", "R6"]
+    assert [r.is_core for r in requirements] == [True, True, True, False, False, False]
+    assert requirements[1].title == "Inclusive of all key players"
+    assert all(r.wording_status.startswith("approximate") for r in requirements)
+
+
+def test_only_nrf_2002_03_is_governed(demo):
+    policy = ReleasePolicy.objects.get()
+    assert (policy.fund.code, policy.year.label) == ("NRF", "2002/03")
+    assert policy.governing_cycle.name == "2002/03"
+    assert (str(policy.fraction_accredited), str(policy.fraction_deferred),
+            str(policy.fraction_undecided)) == ("1.0000", "0.6700", "0.0000")
+
+
+def test_walsall_is_deferred_until_28_march_2002(demo):
+    walsall = SelfAssessment.objects.get(partnership__slug="walsall", cycle__year_start=2002)
+    assert walsall.status == Status.DEFERRED
+    assert walsall.funding_state == FundingState.DEFERRED
+    assert walsall.review_date == dt.date(2002, 3, 28)
+    assert transitions(walsall) == [*WALK, ("under_review", "deferred")]
+    decision = walsall.decisions.get()
+    assert decision.outcome == Decision.Outcome.DEFERRED
+    assert decision.decided_on == dt.date(2002, 2, 26)
+    assert decision.decided_by.email == "reviewer@west-midlands.go.example"
+    assert sorted(decision.concerns.values_list("requirement__code", flat=True)) == ["R1", "R2"]
+    assert "deferred pending a review" in decision.letter
+    assert "28 March 2002" in decision.letter
+    assert "(67%)" in decision.letter
+    assert walsall.stakeholder_views.filter(stance=StakeholderView.Stance.CONCERNS).exists()
+    assert set(walsall.responses.filter(requirement__code__in=["R1", "R2"])
+               .values_list("go_rating", flat=True)) == {"red"}
+
+
+def test_walsall_has_no_community_sector_member(demo):
+    walsall = Partnership.objects.get(slug="walsall")
+    assert not walsall.members.filter(sector=Sector.COMMUNITY).exists()
+    assert walsall.members.filter(role=Member.Role.CHAIR).count() == 1
+    others = Partnership.objects.exclude(slug="walsall")
+    assert others.filter(members__sector=Sector.COMMUNITY).distinct().count() == 87
+    assert others.filter(members__role=Member.Role.CHAIR).distinct().count() == 87
+
+
+def test_the_other_87_are_accredited_each_with_its_events(demo):
+    accredited = SelfAssessment.objects.filter(cycle__year_start=2002).exclude(
+        partnership__slug="walsall").select_related("partnership")
+    assert accredited.count() == 87
+    for assessment in accredited:
+        assert assessment.status == Status.ACCREDITED, assessment
+        assert assessment.funding_state == FundingState.ACCREDITED
+        assert transitions(assessment) == [*WALK, ("under_review", "accredited")], assessment
+        events = list(assessment.events.order_by("at"))
+        assert events[0].by.email == f"chair@{assessment.partnership.slug}.lsp.example"
+        assert events[0].at.date() <= dt.date(2002, 1, 31)
+        assert all(e.at.date() < dt.date(2002, 2, 28) for e in events)
+        assert events[-1].decision.letter
+        assert "is accredited for 2002/03" in events[-1].decision.letter
+    with_concerns = Decision.objects.filter(outcome=Decision.Outcome.ACCREDITED_WITH_CONCERNS)
+    assert with_concerns.exists()
+    assert set(AreaOfConcern.objects.filter(decision__in=with_concerns)
+               .values_list("requirement__code", flat=True)) == {"R4"}
+
+
+def test_assessments_were_drafted_and_reviewed_through_the_services(demo):
+    """Every answer saved by the officer (history kept), rated by the reviewer, and each
+    transition owing a funding recompute."""
+    responses = RequirementResponse.objects.filter(assessment__cycle__year_start=2002)
+    assert responses.count() == 88 * 6
+    assert not responses.filter(self_rating="").exists()
+    assert not responses.filter(case="").exists()
+    assert not responses.filter(go_rating="").exists()
+    assert AssessmentChange.objects.filter(action=AssessmentChange.Action.RESPONSE_SAVED).count() \
+        == 88 * 6
+    assert StakeholderView.objects.count() == 88 + 1
+    owed = RecomputeRequest.objects.filter(cause=RecomputeRequest.Cause.EVENT)
+    assert owed.count() == AccreditationEvent.objects.count() == 88 * 3
+
+
+def test_demo_users_and_their_roles(demo):
+    assert User.objects.count() == 88 * 2 + 9 + 2
+    walsall = Partnership.objects.get(slug="walsall")
+    officer = User.objects.get(email="officer@walsall.lsp.example")
+    chair = User.objects.get(email="chair@kingston-upon-hull.lsp.example")
+    reviewer = User.objects.get(email="reviewer@yorkshire-and-the-humber.go.example")
+    assert RoleAssignment.objects.filter(user=officer, role=Role.LSP_OFFICER,
+                                         partnership=walsall).exists()
+    assert RoleAssignment.objects.filter(user=chair, role=Role.LSP_CHAIR,
+                                         partnership__slug="kingston-upon-hull").exists()
+    assert RoleAssignment.objects.filter(user=reviewer, role=Role.GO_REVIEWER,
+                                         region__slug="yorkshire-and-the-humber").exists()
+    analyst = User.objects.get(email="analyst@nru.example")
+    admin = User.objects.get(email="admin@nru.example")
+    assert RoleAssignment.objects.filter(user=analyst, role=Role.NRU_ANALYST).exists()
+    assert RoleAssignment.objects.filter(user=admin, role=Role.NRU_ADMIN).exists()
+    assert admin.is_staff and admin.is_superuser
+    assert not analyst.is_staff and not officer.is_staff
+    for user in (officer, chair, reviewer, analyst, admin):
+        assert user.check_password(settings.DEMO_PASSWORD), user
+        assert not user.check_password("not-the-password")
+    # One hash, computed once, for every demo user.
+    assert User.objects.values("password").distinct().count() == 1
+
+
+def test_second_run_changes_nothing_even_when_forced_without_debug(demo, settings):
+    settings.DEBUG = False
+    models = (User, RoleAssignment, Member, Cycle, ReleasePolicy, SelfAssessment,
+              AccreditationEvent, Decision, AreaOfConcern, RequirementResponse, AssessmentChange,
+              StakeholderView, RecomputeRequest)
+    before = {m.__name__: sorted(m.objects.values_list(), key=lambda row: row[0]) for m in models}
+    out = StringIO()
+    call_command("load_demo", "--force", stdout=out)
+    after = {m.__name__: sorted(m.objects.values_list(), key=lambda row: row[0]) for m in models}
+    assert after == before
+    assert "already there, skipped: 88" in out.getvalue()
+
+
+def test_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    users = User.objects.count()
+    with pytest.raises(CommandError, match=r"refuses to run while DEBUG is off.*--force"):
+        call_command("load_demo", stdout=StringIO())
+    assert User.objects.count() == users
+
+
+def test_backdated_history_emails_nobody(django_capture_on_commit_callbacks):
+    """The demo loads its events inside notifications_suppressed(): a submission, which
+    would email the region's reviewers, sends nothing there, and does outside it."""
+    import accreditation.tasks  # noqa: F401  (registers the task for eager Celery)
+
+    reviewer = RoleAssignmentFactory(reviewer=True)
+    mail.outbox.clear()
+    with notifications_suppressed(), django_capture_on_commit_callbacks(execute=True):
+        suppressed = SelfAssessmentFactory(submitted=True,
+                                           partnership__local_authority__region=reviewer.region)
+    assert mail.outbox == []
+    event = suppressed.events.get(to_status=Status.SUBMITTED)
+    assert event_notify_enqueue(event_id=event.pk) is True
+    assert [m.to for m in mail.outbox] == [[reviewer.user.email]]
