@@ -237,7 +237,8 @@ class _ConcernsForm(_RequirementFieldsForm):
             if concern and action:
                 concerns.append(Concern(requirement=r, concern=concern, action_required=action,
                                         due_by=due))
-        if len(concerns) < self.min_concerns and not self.errors and self.requirements:
+        concern_errors = any(k.startswith(("concern_", "action_", "due_")) for k in self.errors)
+        if len(concerns) < self.min_concerns and not concern_errors and self.requirements:
             self.add_error(f"concern_{self.requirements[0].pk}",
                            "Enter at least one area of concern, with the action required")
         data["concerns"] = concerns

@@ -190,12 +190,15 @@ class _UnderReviewMixin(AssessmentMixin):
 
     def check_under_review(self, assessment):
         if assessment.status != Status.UNDER_REVIEW:
-            messages.error(
-                self.request,
-                f"{assessment.partnership.name}'s assessment is "
-                f"{assessment.get_status_display().lower()}, not under review: start the review "
-                "first, or check what has happened to it.",
-            )
+            decided = (Status.ACCREDITED, Status.DEFERRED, Status.DRAFT)
+            if self.request.method == "POST" and assessment.status in decided:
+                # Someone else decided while this page was open: say who and when.
+                message = services.conflict_error(assessment).message
+            else:
+                message = (f"{assessment.partnership.name}'s assessment is "
+                           f"{assessment.get_status_display().lower()}, not under review: start "
+                           "the review first, or check what has happened to it.")
+            messages.error(self.request, message)
             return self.to_detail(assessment)
         return None
 
