@@ -26,6 +26,9 @@ that already has a 2002/03 assessment is skipped. Each partnership's story is it
 transaction, so a run that stops part-way can simply be run again.
 
 The backdated events email nobody (`notifications_suppressed`).
+
+Like `partnerships.reference`, this is a loader that sits above the apps (it writes the funding
+app's release policy too); the accreditation models and services still never import funding.
 """
 
 import time as clock

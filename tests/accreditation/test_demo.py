@@ -191,11 +191,21 @@ def test_refuses_to_run_with_debug_off(settings):
     assert User.objects.count() == users
 
 
-def test_backdated_history_emails_nobody(django_capture_on_commit_callbacks):
+@pytest.fixture
+def eager_celery():
+    """Tasks run in-process even when the suite is pointed at a real broker."""
+    import accreditation.tasks  # noqa: F401  (registers the task outside a worker)
+    from lsp_portal.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+def test_backdated_history_emails_nobody(django_capture_on_commit_callbacks, eager_celery):
     """The demo loads its events inside notifications_suppressed(): a submission, which
     would email the region's reviewers, sends nothing there, and does outside it."""
-    import accreditation.tasks  # noqa: F401  (registers the task for eager Celery)
-
     reviewer = RoleAssignmentFactory(reviewer=True)
     mail.outbox.clear()
     with notifications_suppressed(), django_capture_on_commit_callbacks(execute=True):
