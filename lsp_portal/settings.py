@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.releases_reconcile",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Deferred partnerships due for review in 7 days or today: remind the region's reviewers.
+    "review-reminders-daily": {
+        "task": "accreditation.review_reminders_send",
+        "schedule": crontab(hour=7, minute=0),
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------------
