@@ -35,7 +35,9 @@ def as_fraction(percent: Decimal | None) -> Decimal | None:
 
 
 def as_percent(fraction: Decimal) -> Decimal:
-    return (fraction * HUNDRED).normalize()
+    """0.6700 -> 67, 0.675 -> 67.5, 1 -> 100 (not 1E+2, which normalize() alone gives)."""
+    value = (fraction * HUNDRED).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
 
 
 REASON_HELP = ("Recorded with your name, and shown beside the money it moves in each affected "

@@ -8,7 +8,6 @@ import pytest
 from accreditation import services as accreditation
 from accreditation.models import SelfAssessment
 from funding.models import Allocation, ReleasePolicy
-from lsp_portal.celery import app as celery_app
 from partnerships.models import Partnership
 from tests.factories import (
     AllocationFactory,
@@ -22,6 +21,8 @@ from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,
 )
+
+from .celery_control import broker_down, celery_publishing
 
 WALSALL_2002_PENCE = 383_000_000  # £3,830,000.00, anticipated NRF 2002/03
 WALSALL_2001_PENCE = WALSALL_2002_PENCE * 2 // 3
@@ -94,7 +95,12 @@ def walsall(db) -> Scenario:
 @pytest.fixture
 def eager_tasks():
     """Run Celery tasks in-process even when the suite is pointed at a real broker."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = True
-    yield
-    celery_app.conf.task_always_eager = previous
+    with celery_publishing(eager=True):
+        yield
+
+
+@pytest.fixture
+def no_broker():
+    """Sending a task fails, as with Redis down: recompute requests stay owed after commit."""
+    with broker_down():
+        yield
