@@ -759,11 +759,18 @@ def concern_progress_save(
     return current
 
 
-def assessment_submission_blockers(assessment: SelfAssessment) -> list[Blocker]:
+def assessment_submission_blockers(
+    assessment: SelfAssessment, *, responses=None, progress=None
+) -> list[Blocker]:
     """What must still be done before the chair can submit: each requirement needs a rating
-    and a case; each of last cycle's areas of concern needs a report on progress."""
+    and a case; each of last cycle's areas of concern needs a report on progress. A page that
+    has loaded the responses (with requirements) and progress reports may pass them in."""
+    if responses is None:
+        responses = assessment.responses.select_related("requirement").order_by("requirement__order")
+    if progress is None:
+        progress = assessment.concern_progress.select_related("concern__requirement")
     blockers = []
-    for r in assessment.responses.select_related("requirement").order_by("requirement__order"):
+    for r in responses:
         missing = [what for what, present in (("select a self-rating", r.self_rating),
                                               ("write your case", r.case.strip())) if not present]
         if missing:
@@ -771,7 +778,7 @@ def assessment_submission_blockers(assessment: SelfAssessment) -> list[Blocker]:
                 r.requirement.code,
                 f"{r.requirement.code} {r.requirement.title}: {' and '.join(missing)}",
             ))
-    for p in assessment.concern_progress.select_related("concern__requirement"):
+    for p in progress:
         if not p.progress.strip():
             blockers.append(Blocker(
                 f"concern-{p.pk}",

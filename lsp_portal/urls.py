@@ -8,5 +8,7 @@ urlpatterns = [
     path("", include("core.urls")),
     path("admin/", admin.site.urls),
     path("review/", include("accreditation.review_urls")),
+    path("assessments/", include("accreditation.urls")),
+    path("partnerships/", include("partnerships.urls")),
     path("funding/", include("funding.urls")),
 ]

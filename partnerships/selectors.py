@@ -92,7 +92,13 @@ KEY_SECTOR_GROUPS = (
 )
 
 
-def members_missing_key_sectors(partnership) -> list[str]:
-    """The key sectors (as shown to people, e.g. 'private or business') with no member."""
-    present = set(Member.objects.filter(partnership=partnership).values_list("sector", flat=True))
+def key_sectors_missing(present: set[str]) -> list[str]:
+    """The key sectors (as shown to people, e.g. 'private or business') that none of the
+    `present` sectors meets."""
     return [label for _, label, sectors in KEY_SECTOR_GROUPS if not present & set(sectors)]
+
+
+def members_missing_key_sectors(partnership) -> list[str]:
+    """The key sectors with no member in the partnership."""
+    return key_sectors_missing(
+        set(Member.objects.filter(partnership=partnership).values_list("sector", flat=True)))
