@@ -13,6 +13,7 @@ register = template.Library()
 # Add an entry here when a role gets a page of its own.
 SERVICE_NAVIGATION: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("Home", "core:home", None),
+    ("Your partnership", "accreditation:home", ("lsp_officer", "lsp_chair")),
     ("Review queue", "review:queue", ("go_reviewer",)),
 ]
 
