@@ -5,7 +5,8 @@ the DevTools protocol (`page.evaluate`), which a page's CSP does not govern, so 
 `bypass_csp=True`, and a CSP or JavaScript error on any page fails the test that opened it.
 
 Fixtures for tests: `page` (signed out, base URL = the live server), `sign_in(page, email,
-password=PASSWORD)`, `axe_check(page)`. Mark test modules with `pytest.mark.e2e`.
+password=PASSWORD)`, `axe_check(page)`, `browser_errors` (what `page` has caught so far).
+Mark test modules with `pytest.mark.e2e`.
 Without Chromium the tests are skipped; with REQUIRE_SERVICES=1 they fail (`require_chromium`).
 """
 
@@ -76,18 +77,23 @@ def _e2e_database(transactional_db):
 
 
 @pytest.fixture
-def page(page):
+def browser_errors() -> list[str]:
+    """What the `page` saw go wrong: CSP refusals and uncaught JavaScript errors."""
+    return []
+
+
+@pytest.fixture
+def page(page, browser_errors):
     """The plugin's page, failing the test if the page breaks its CSP or throws."""
-    errors: list[str] = []
 
     def on_console(message):
         if message.type == "error" and "Content Security Policy" in message.text:
-            errors.append(f"CSP: {message.text}")
+            browser_errors.append(f"CSP: {message.text}")
 
     page.on("console", on_console)
-    page.on("pageerror", lambda error: errors.append(f"JavaScript: {error}"))
+    page.on("pageerror", lambda error: browser_errors.append(f"JavaScript: {error}"))
     yield page
-    assert not errors, f"errors in the browser on {page.url}:\n" + "\n".join(errors)
+    assert not browser_errors, f"errors in the browser on {page.url}:\n" + "\n".join(browser_errors)
 
 
 def _sign_in(page, email: str, password: str = PASSWORD):
@@ -126,8 +132,8 @@ def _axe_check(page) -> None:
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}, resultTypes: ['violations']})",
         WCAG_TAGS,
     )
-    violations = result["violations"]
-    assert not violations, _format_violations(page.url, violations)
+    if result["violations"]:
+        pytest.fail(_format_violations(page.url, result["violations"]), pytrace=False)
 
 
 @pytest.fixture
