@@ -544,3 +544,26 @@ def test_bulk_cannot_select_an_assessment_that_is_not_eligible(client, world):
         "confirm": "yes"})
     assert "There is a problem" in text(response)
     assert fresh(not_ready).status == Status.UNDER_REVIEW
+
+
+def test_review_page_links_to_the_evidence_and_the_reviewer_can_download_it(client, world):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    region = world["region"]
+    draft = SelfAssessmentFactory(cycle=world["cycle"], state="filled",
+                                  partnership__local_authority__region=region)
+    officer = RoleAssignmentFactory(officer=True, partnership=draft.partnership).user
+    body = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\n" + b"0" * 200
+    evidence = services.evidence_attach(
+        response=draft.responses.order_by("requirement__order").first(), by=officer,
+        upload=SimpleUploadedFile("Forum minutes.pdf", body, content_type="application/pdf"))
+    services.assessment_submit(assessment=fresh(draft), by=RoleAssignmentFactory(
+        chair=True, partnership=draft.partnership).user)
+    signed_in(client, world["reviewer"])
+    page = client.get(reverse("review:assessment-detail", args=[draft.pk])).content.decode()
+    url = reverse("accreditation:evidence-download", args=[evidence.pk])
+    assert f'href="{url}"' in page, page[page.find("Evidence"):page.find("Evidence") + 600]
+    assert evidence.original_name in page
+    download = client.get(url)
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == body
