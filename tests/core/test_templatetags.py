@@ -67,9 +67,11 @@ def test_service_navigation_follows_roles_and_marks_the_current_page():
         request.user = user
         return render(source, request=request)
 
-    assert items_for(officer) == "Home:True;"
+    assert items_for(officer) == "Home:True;Your partnership:False;"
     assert "Review queue:False;" in items_for(reviewer)
-    assert items_for(officer, "/elsewhere/") == "Home:False;"
+    assert "Your partnership" not in items_for(reviewer)
+    assert items_for(officer, "/elsewhere/") == "Home:False;Your partnership:False;"
+    assert items_for(officer, "/assessments/") == "Home:False;Your partnership:True;"
     assert items_for(UserFactory()) == "Home:True;"
 
 
