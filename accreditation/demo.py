@@ -6,7 +6,10 @@ On top of the reference data (loaded first if it is missing) it creates
   28 February 2002 (the opening and deadline dates are our choice; only the announcement date is
   on the record), with the six key requirements from the requirements file, wording status kept;
 - the NRF 2002/03 release policy, governed by that cycle: accredited 100%, deferred 67%, not yet
-  decided 0%. NRF 2001/02 and 2003/04 and CEF get no policy, so they are released in full;
+  decided 0%. NRF 2001/02 and CEF get no policy, so they are released in full;
+- the 2003/04 cycle (opens 1 October 2002, submissions by 31 January 2003) with the same six
+  requirements, open for partnerships to start, and NRF 2003/04 governed by it with the same
+  fractions (so nothing of it is released before a partnership's 2003/04 decision);
 - demo users, all with the password DEMO_PASSWORD: officer@<slug>.lsp.example and
   chair@<slug>.lsp.example for every partnership, reviewer@<region-slug>.go.example for every
   Government Office, analyst@nru.example and admin@nru.example (staff and superuser, for /admin/);
@@ -67,6 +70,15 @@ CYCLE = {
     "opens_on": date(2001, 10, 1),
     "submission_deadline": date(2002, 1, 31),
     "announcement_date": date(2002, 2, 28),
+}
+# The next round, open for partnerships to start (issue 3): same requirements, and NRF 2003/04
+# governed by it as 2002/03 was by its own cycle. Its dates are our choice.
+NEXT_CYCLE = {
+    "name": "2003/04",
+    "year_start": 2003,
+    "opens_on": date(2002, 10, 1),
+    "submission_deadline": date(2003, 1, 31),
+    "announcement_date": date(2003, 2, 28),
 }
 POLICY_FRACTIONS = {
     "fraction_accredited": Decimal("1.0000"),
@@ -165,6 +177,8 @@ class DemoSummary:
             f"  Cycle 2002/03: {'created' if c['cycle'] else 'already there'}; "
             f"requirements created: {c['requirements']}; "
             f"NRF 2002/03 release policy: {'created' if c['policy'] else 'already there'}",
+            f"  Cycle 2003/04 (open, with NRF 2003/04 governed by it): "
+            f"{'created' if c['next_cycle'] else 'already there'}",
             f"  Users created: {c['users']}; role assignments created: {c['roles']}; "
             f"members added: {c['members']}",
             f"  Assessments walked through: {c['assessments']} "
@@ -218,6 +232,23 @@ def _cycle_and_policy(directory: Path, summary: DemoSummary) -> Cycle:
     )
     summary.counts["policy"] += created
     return cycle
+
+
+def _next_cycle(cycle: Cycle, summary: DemoSummary) -> Cycle:
+    """The 2003/04 cycle with the 2002/03 requirements, and the NRF 2003/04 policy it governs."""
+    following, created = Cycle.objects.get_or_create(year_start=NEXT_CYCLE["year_start"],
+                                                     defaults=NEXT_CYCLE)
+    summary.counts["next_cycle"] += created
+    for r in cycle.requirements.order_by("order"):
+        Requirement.objects.get_or_create(cycle=following, code=r.code, defaults={
+            "order": r.order, "title": r.title, "description": r.description,
+            "is_core": r.is_core, "wording_status": r.wording_status,
+        })
+    ReleasePolicy.objects.get_or_create(
+        fund=Fund.objects.get(code="NRF"), year=FinancialYear.objects.get(start_year=2003),
+        defaults={"governing_cycle": following, **POLICY_FRACTIONS},
+    )
+    return following
 
 
 def _users(password: str, partnerships: list[Partnership], regions: list[Region],
@@ -371,6 +402,7 @@ def demo_load(*, password: str, directory: Path | str = FIXTURES_DIR) -> DemoSum
     regions = list(Region.objects.order_by("name"))
     with transaction.atomic():
         cycle = _cycle_and_policy(directory, summary)
+        _next_cycle(cycle, summary)
         users = _users(password, partnerships, regions, summary)
         _roles(users, partnerships, regions, summary)
         _members(users, partnerships, summary)

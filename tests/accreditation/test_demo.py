@@ -74,12 +74,24 @@ def test_cycle_2002_03_with_its_six_requirements(demo):
     assert all(r.wording_status.startswith("approximate") for r in requirements)
 
 
-def test_only_nrf_2002_03_is_governed(demo):
-    policy = ReleasePolicy.objects.get()
-    assert (policy.fund.code, policy.year.label) == ("NRF", "2002/03")
-    assert policy.governing_cycle.name == "2002/03"
-    assert (str(policy.fraction_accredited), str(policy.fraction_deferred),
-            str(policy.fraction_undecided)) == ("1.0000", "0.6700", "0.0000")
+def test_nrf_2002_03_and_2003_04_are_each_governed_by_their_cycle(demo):
+    policies = list(ReleasePolicy.objects.order_by("year__start_year"))
+    assert [(p.fund.code, p.year.label, p.governing_cycle.name) for p in policies] == [
+        ("NRF", "2002/03", "2002/03"), ("NRF", "2003/04", "2003/04")]
+    for policy in policies:
+        assert (str(policy.fraction_accredited), str(policy.fraction_deferred),
+                str(policy.fraction_undecided)) == ("1.0000", "0.6700", "0.0000")
+
+
+def test_the_2003_04_cycle_is_open_with_the_same_requirements_and_nothing_started(demo):
+    following = Cycle.objects.get(year_start=2003)
+    assert following.name == "2003/04"
+    assert (following.opens_on, following.submission_deadline) == (dt.date(2002, 10, 1),
+                                                                   dt.date(2003, 1, 31))
+    assert list(following.requirements.order_by("order").values_list("code", "title")) == list(
+        Cycle.objects.get(year_start=2002).requirements.order_by("order")
+        .values_list("code", "title"))
+    assert not SelfAssessment.objects.filter(cycle=following).exists()
 
 
 def test_walsall_is_deferred_until_28_march_2002(demo):
