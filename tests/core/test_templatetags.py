@@ -4,6 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
+from core.templatetags import govuk
 from core.templatetags.govuk import money
 from tests.factories import RoleAssignmentFactory, UserFactory
 
@@ -54,12 +55,16 @@ def test_govuk_tag_escapes_its_label():
 
 
 @pytest.mark.django_db
-def test_service_navigation_follows_roles_and_marks_the_current_page():
+def test_service_navigation_follows_roles_and_marks_the_current_page(monkeypatch):
+    monkeypatch.setattr(govuk, "SERVICE_NAVIGATION", [
+        ("Home", "core:home", None),
+        ("Queue", "core:sign-in", ("go_reviewer", "nru_admin")),
+    ])
     officer = RoleAssignmentFactory(officer=True).user
     reviewer = RoleAssignmentFactory(reviewer=True).user
     source = (
         "{% service_navigation_items as items %}"
-        "{% for i in items %}{{ i.text }}:{{ i.current }};{% endfor %}"
+        "{% for i in items %}{{ i.text }}:{{ i.current }}:{{ i.active }};{% endfor %}"
     )
 
     def items_for(user, path="/"):
@@ -67,12 +72,12 @@ def test_service_navigation_follows_roles_and_marks_the_current_page():
         request.user = user
         return render(source, request=request)
 
-    assert items_for(officer) == "Home:True;Your partnership:False;"
-    assert "Review queue:False;" in items_for(reviewer)
-    assert "Your partnership" not in items_for(reviewer)
-    assert items_for(officer, "/elsewhere/") == "Home:False;Your partnership:False;"
-    assert items_for(officer, "/assessments/") == "Home:False;Your partnership:True;"
-    assert items_for(UserFactory()) == "Home:True;"
+    assert items_for(officer) == "Home:True:False;"
+    assert items_for(UserFactory()) == "Home:True:False;"
+    assert items_for(reviewer) == "Home:True:False;Queue:False:False;"
+    assert items_for(reviewer, "/sign-in/") == "Home:False:False;Queue:True:False;"
+    # A page below a navigation item marks it active (aria-current="true"), not current.
+    assert items_for(reviewer, "/sign-in/more/") == "Home:False:False;Queue:False:True;"
 
 
 def test_service_navigation_is_empty_without_a_signed_in_user():
