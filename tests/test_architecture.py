@@ -1,0 +1,45 @@
+"""The dependency rule of DESIGN §5a, checked on the source: core <- partnerships <- accreditation
+<- funding. Models, services, selectors, permissions and tasks of a lower app never import a higher
+one (views, letters and data loaders sit on top and may read any app). funding/rules.py imports
+nothing from Django or the apps."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+LAYERS = ["core", "partnerships", "accreditation", "funding"]
+CORE_MODULES = ["models", "services", "selectors", "permissions", "tasks", "rules", "errors", "money"]
+
+
+def imported_top_levels(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def lower_layer_modules():
+    for index, app in enumerate(LAYERS):
+        higher = set(LAYERS[index + 1:])
+        for name in CORE_MODULES:
+            path = ROOT / app / f"{name}.py"
+            if path.exists():
+                yield pytest.param(path, higher, id=f"{app}/{name}.py")
+
+
+@pytest.mark.parametrize(("path", "higher"), list(lower_layer_modules()))
+def test_lower_app_does_not_import_a_higher_one(path, higher):
+    assert not (imported_top_levels(path) & higher), (
+        f"{path.relative_to(ROOT)} imports {sorted(imported_top_levels(path) & higher)}"
+    )
+
+
+def test_the_release_rule_is_pure_python():
+    imported = imported_top_levels(ROOT / "funding" / "rules.py")
+    assert not imported & {"django", *LAYERS}, sorted(imported)
