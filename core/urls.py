@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import session, views
 
 app_name = "core"
 
@@ -8,4 +8,5 @@ urlpatterns = [
     path("", views.HomeView.as_view(), name="home"),
     path("sign-in/", views.SignInView.as_view(), name="sign-in"),
     path("sign-out/", views.SignOutView.as_view(), name="sign-out"),
+    path("session/keep-alive/", session.SessionKeepAliveView.as_view(), name="session-keepalive"),
 ]
