@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "partnerships",
     "accreditation",
     "funding",
+    "performance",
 ]
 
 MIDDLEWARE = [

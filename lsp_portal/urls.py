@@ -11,4 +11,5 @@ urlpatterns = [
     path("assessments/", include("accreditation.urls")),
     path("partnerships/", include("partnerships.urls")),
     path("funding/", include("funding.urls")),
+    path("performance/", include("performance.urls")),
 ]

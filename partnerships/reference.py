@@ -275,6 +275,7 @@ class ReferenceData:
     areas: list[Area]
     budgets: list[Budget]
     figures: dict[tuple[str, int], Figure]
+    floor_targets: list = field(default_factory=list)
 
 
 def _read_sources(directory: Path, problems: Problems) -> dict[str, str]:
@@ -486,10 +487,15 @@ def reference_read(*, directory: Path | str = FIXTURES_DIR) -> ReferenceData:
     sources = _read_sources(directory, problems)
     areas = _read_areas(directory, sources, problems)
     budgets = _read_budgets(directory, sources, problems)
+    # The national floor targets are the performance app's (it imports this module, hence here).
+    from performance.reference import floor_targets_read
+
+    floor_targets = floor_targets_read(directory, sources, problems)
     figures = nrf_figures(areas, problems) if not problems else {}
     if problems:
         raise ReferenceDataError(problems)
-    return ReferenceData(sources=sources, areas=areas, budgets=budgets, figures=figures)
+    return ReferenceData(sources=sources, areas=areas, budgets=budgets, figures=figures,
+                         floor_targets=floor_targets)
 
 
 # --- writing --------------------------------------------------------------------------------
@@ -607,6 +613,10 @@ def _write(data: ReferenceData, summary: LoadSummary) -> None:
     for partnership in sorted(changed_partnerships, key=lambda p: p.pk):
         recompute_request(partnership=partnership, cause=RecomputeRequest.Cause.ALLOCATION_CHANGE)
     summary.recomputes = len(changed_partnerships)
+
+    from performance.reference import floor_targets_write
+
+    floor_targets_write(data.floor_targets, summary)
 
 
 def reference_load(*, directory: Path | str = FIXTURES_DIR) -> LoadSummary:
