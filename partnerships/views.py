@@ -48,7 +48,8 @@ def _current_draft(partnership: Partnership):
 
 class MemberListView(PartnershipPageMixin, View):
     def get(self, request, slug):
-        members = list(Member.objects.filter(partnership=self.partnership))
+        members = sorted(Member.objects.filter(partnership=self.partnership),
+                         key=lambda m: (m.role != Member.Role.CHAIR, m.organisation.lower()))
         present = {m.sector for m in members}
         sectors = [
             {"label": label, "present": bool(present & set(group)),
