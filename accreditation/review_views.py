@@ -22,6 +22,7 @@ from django.views import View
 
 from core.errors import ApplicationError
 from partnerships.models import Region, Sector
+from performance.selectors import progress_summary_for_requirement
 
 from . import services
 from .letters import funding_effects, letter_blocks, letter_pdf, letter_pdf_filename, letter_writer
@@ -138,6 +139,8 @@ class AssessmentDetailView(AssessmentMixin, View):
         )
         for response in responses:
             response.evidence = [(f, _evidence_url(f)) for f in response.evidence_files.all()]
+            response.progress_summary = progress_summary_for_requirement(
+                requirement=response.requirement, partnership=assessment.partnership)
         members = list(assessment.partnership.members.all())
         by_sector = OrderedDict((label, []) for _, label in Sector.choices)
         for member in members:

@@ -29,6 +29,7 @@ from partnerships.selectors import (
     partnerships_visible_to,
 )
 from partnerships.selectors import user_has_role as _user_has_role
+from performance.selectors import progress_summary_for_requirement
 
 from . import services
 from .forms import ConcernProgressForm, ResponseForm, SignOffForm, SignOffRequestForm
@@ -367,6 +368,8 @@ class ResponseEditView(AssessmentPageMixin, View):
             "autosave_url": reverse("accreditation:response-autosave",
                                     args=[a.pk, response.requirement.code]),
             "word_limit": services.CASE_WORD_LIMIT,
+            "progress_summary": progress_summary_for_requirement(requirement=response.requirement,
+                                                                 partnership=a.partnership),
             **(extra or {}),
         }
         return render(request, "accreditation/response_edit.html", context, status=status)
