@@ -30,7 +30,22 @@ def _words_checked(text: str, *, label: str, words: int) -> str:
     return text
 
 
-class ResponseForm(forms.Form):
+STALE_PAGE = "This page is out of date: reload it, check what is saved, and try again"
+
+
+class _VersionedForm(forms.Form):
+    """A hidden `version` the person cannot fix themselves: a bad one is a page-level error
+    (shown in the error summary), not a message on an invisible field."""
+
+    def clean(self):
+        cleaned = super().clean()
+        if "version" in self.errors:
+            del self.errors["version"]
+            self.add_error(None, STALE_PAGE)
+        return cleaned
+
+
+class ResponseForm(_VersionedForm):
     """One requirement: the self-rating, the case, and (on the requirement about inclusiveness,
     when key sectors are missing) how the partnership is addressing the gap; plus a file."""
 
@@ -141,13 +156,13 @@ class ConcernProgressForm(forms.Form):
         return cleaned
 
 
-class SignOffRequestForm(forms.Form):
+class SignOffRequestForm(_VersionedForm):
     """The officer, on the check-your-answers page, asks the chair to sign off."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
 
-class SignOffForm(forms.Form):
+class SignOffForm(_VersionedForm):
     """The chair's declaration."""
 
     confirm = forms.BooleanField(

@@ -29,6 +29,17 @@ def user_is_lsp(user, partnership) -> bool:
     return user_has_role(user, Role.LSP_OFFICER, Role.LSP_CHAIR, partnership=partnership)
 
 
+def user_is_lsp_officer(user, partnership) -> bool:
+    """An officer of this partnership (`partnership` may be an id): drafts its answers, whatever
+    state they are in now (a service refuses a change to a submitted one, and says why)."""
+    return user_has_role(user, Role.LSP_OFFICER, partnership=partnership)
+
+
+def user_is_lsp_chair(user, partnership) -> bool:
+    """The chair of this partnership: signs off its self-assessments."""
+    return user_has_role(user, Role.LSP_CHAIR, partnership=partnership)
+
+
 def can_view_assessment(user, assessment) -> bool:
     """The partnership's own pages for a self-assessment (task list, answers, decision)."""
     return user_is_lsp(user, assessment.partnership_id)

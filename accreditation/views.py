@@ -28,7 +28,6 @@ from partnerships.selectors import (
     members_missing_key_sectors,
     partnerships_visible_to,
 )
-from partnerships.selectors import user_has_role as _user_has_role
 from performance.selectors import progress_summary_for_requirement
 
 from . import services
@@ -42,7 +41,13 @@ from .models import (
     SelfAssessment,
     Status,
 )
-from .permissions import can_edit_assessment, can_sign_off, can_view_assessment
+from .permissions import (
+    can_edit_assessment,
+    can_sign_off,
+    can_view_assessment,
+    user_is_lsp_chair,
+    user_is_lsp_officer,
+)
 from .selectors import assessment_timeline, assessments_visible_to
 
 # The inclusiveness requirement ("Inclusive of all key players") is R2 in every cycle so far.
@@ -146,8 +151,8 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
         for partnership in partnerships:
             home = PartnershipHome(
                 partnership=partnership,
-                is_officer=_user_has_role(user, "lsp_officer", partnership=partnership),
-                is_chair=_user_has_role(user, "lsp_chair", partnership=partnership),
+                is_officer=user_is_lsp_officer(user, partnership.pk),
+                is_chair=user_is_lsp_chair(user, partnership.pk),
                 allocations=by_partnership.get(partnership.pk, []),
             )
             for cycle in cycles:
@@ -199,7 +204,7 @@ class AssessmentStartView(LoginRequiredMixin, View):
 
     def post(self, request, partnership_pk, cycle_pk):
         partnership = get_object_or_404(partnerships_visible_to(request.user), pk=partnership_pk)
-        if not _user_has_role(request.user, "lsp_officer", partnership=partnership):
+        if not user_is_lsp_officer(request.user, partnership.pk):
             raise Http404("Not an officer of this partnership")
         cycle = get_object_or_404(Cycle, pk=cycle_pk)
         try:
@@ -392,7 +397,7 @@ class ResponseEditView(AssessmentPageMixin, View):
     def post(self, request, pk, code):
         response = self._load(code)
         a = self.assessment
-        if not user_may_edit_lsp(request.user, a):
+        if not user_is_lsp_officer(request.user, a.partnership_id):
             raise Http404("Only the partnership's officers change answers")
         action = request.POST.get("action", "save")
         remove_id = request.POST.get("remove")
@@ -467,12 +472,6 @@ class ResponseEditView(AssessmentPageMixin, View):
         return self._render(request, current, form, status=409, extra={"conflict": current})
 
 
-def user_may_edit_lsp(user, assessment) -> bool:
-    """An officer of the partnership (the assessment may have left draft since the page loaded:
-    the service says so in words)."""
-    return _user_has_role(user, "lsp_officer", partnership=assessment.partnership_id)
-
-
 def _with_version(post, version: int):
     data = post.copy()
     data["version"] = str(version)
@@ -498,7 +497,7 @@ class ResponseAutosaveView(View):
                                             "not been saved. Copy your text, then sign in again."},
                                 status=401)
         assessment = assessment_for_lsp(request.user, pk)
-        if not user_may_edit_lsp(request.user, assessment):
+        if not user_is_lsp_officer(request.user, assessment.partnership_id):
             return JsonResponse({"message": "Only the partnership's officers can change answers."},
                                 status=403)
         response = assessment.responses.select_related("requirement").filter(
@@ -594,7 +593,7 @@ class ConcernProgressView(AssessmentPageMixin, View):
         items = self._items()
         if not items:
             raise Http404("No areas of concern to report on")
-        if not user_may_edit_lsp(request.user, self.assessment):
+        if not user_is_lsp_officer(request.user, self.assessment.partnership_id):
             raise Http404("Only the partnership's officers change answers")
         form = ConcernProgressForm(request.POST, items=items)
         if not form.is_valid():
@@ -664,7 +663,7 @@ class AssessmentCheckView(AssessmentPageMixin, View):
 
     def post(self, request, pk):
         a = self.assessment
-        if not user_may_edit_lsp(request.user, a):
+        if not user_is_lsp_officer(request.user, a.partnership_id):
             raise Http404("Only the partnership's officers ask for sign-off")
         form = SignOffRequestForm(request.POST)
         if not form.is_valid():
@@ -700,7 +699,7 @@ class AssessmentSignOffView(AssessmentPageMixin, View):
         }, status=status)
 
     def _check_chair(self, request):
-        if not _user_has_role(request.user, "lsp_chair", partnership=self.assessment.partnership_id):
+        if not user_is_lsp_chair(request.user, self.assessment.partnership_id):
             raise Http404("Only the partnership's chair signs off")
 
     def get(self, request, pk):

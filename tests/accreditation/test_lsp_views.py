@@ -774,3 +774,15 @@ def test_progress_on_last_cycles_concerns_is_reported_on_its_own_page(world):
         f"progress_{progress.pk}": "Something else.", f"token_{progress.pk}": "stale"})
     assert stale.status_code == 409
     assert "was changed after you opened the page" in stale.content.decode()
+
+
+def test_a_form_without_its_version_is_a_page_level_error_not_a_500(world):
+    response = world.client("officer").post(
+        url("response-edit", world.assessment.pk, "R1"),
+        {"self_rating": "green", "case": "Kept.", "version": "x", "action": "save"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "This page is out of date: reload it" in page
+    assert 'class="govuk-error-summary"' in page and "Kept." in page
+    assert world.response("R1").version == 1
