@@ -404,3 +404,55 @@ def test_asking_the_chair_is_recorded_and_withdrawn_by_a_later_change(draft, off
     assert draft.changes.latest("id").action == AssessmentChange.Action.SIGN_OFF_REQUESTED
     save(first_response(draft), officer, case="A late change.")
     assert fresh(draft).sign_off_requested_at is None
+
+
+@pytest.mark.parametrize("state", ["submitted", "under_review", "accredited", "deferred"])
+def test_no_answer_progress_or_sign_off_request_changes_once_it_has_left_draft(state, partnership,
+                                                                               officer):
+    assessment = SelfAssessmentFactory(partnership=partnership, **{state: True})
+    response = first_response(assessment)
+    before = (response.case, response.version, fresh(assessment).version)
+
+    with pytest.raises(ConflictError, match="so it can no longer be changed"):
+        save(response, officer, case="Changed.")
+    with pytest.raises(ConflictError):
+        assessment_sign_off_request(assessment=assessment, by=officer)
+
+    response.refresh_from_db()
+    assert (response.case, response.version, fresh(assessment).version) == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_officers_starting_at_once_make_one_assessment(require_postgresql):
+    """Both clicks land on the same assessment; answers and concerns are set up once."""
+    import threading
+
+    from django.db import connection
+
+    partnership = PartnershipFactory()
+    officers = [RoleAssignmentFactory(officer=True, partnership=partnership).user for _ in range(2)]
+    SelfAssessmentFactory(partnership=partnership, deferred=True)
+    cycle = CycleFactory(year_start=2003)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def start(officer):
+        try:
+            barrier.wait()
+            results.append(assessment_start(partnership=partnership, cycle=cycle, by=officer).pk)
+        except Exception as error:  # reported below
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=start, args=(o,)) for o in officers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    assert not errors and len(set(results)) == 1
+    started = SelfAssessment.objects.get(pk=results[0])
+    assert started.responses.count() == 3
+    assert started.concern_progress.count() == 1
+    assert started.changes.filter(action=AssessmentChange.Action.STARTED).count() == 1
