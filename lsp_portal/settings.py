@@ -170,6 +170,8 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# Logged sign-in failures and lockouts show these masked: no email addresses or IPs in logs.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address"]
 # A GOV.UK page (status 429) instead of axes' plain-text answer.
 AXES_LOCKOUT_CALLABLE = "core.views.sign_in_locked_out"
 

@@ -1,0 +1,60 @@
+"""The session timeout warning in Chromium, with the page's clock fast-forwarded."""
+
+import re
+
+import pytest
+from django.contrib.sessions.models import Session
+from playwright.sync_api import expect
+
+from tests.factories import RoleAssignmentFactory, UserFactory
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def analyst():
+    return RoleAssignmentFactory(analyst=True, user=UserFactory(email="analyst@nru.test")).user
+
+
+def test_the_warning_comes_two_minutes_before_sign_out_and_stay_signed_in_keeps_the_session(
+        page, sign_in, axe_check, analyst, live_server):
+    page.clock.install()
+    sign_in(page, analyst.email)
+    dialog = page.get_by_role("dialog", name="You’re about to be signed out")
+    expect(dialog).to_be_hidden()
+
+    page.clock.run_for("27:50")
+    expect(dialog).to_be_hidden()
+    page.clock.run_for("00:15")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("we will sign you out in 2 minutes")
+    axe_check(page)
+
+    with page.expect_response(re.compile(r"/session/keep-alive/$")) as keep_alive:
+        dialog.get_by_role("button", name="Stay signed in").click()
+    assert keep_alive.value.status == 200
+    expect(dialog).to_be_hidden()
+
+    # Renewed: nearly thirty more minutes before the next warning.
+    page.clock.run_for("27:00")
+    expect(dialog).to_be_hidden()
+    page.clock.run_for("01:30")
+    expect(dialog).to_be_visible()
+
+    # The server ends the session (as it would after thirty quiet minutes); at the end of the
+    # countdown the page goes to sign in, and back to this page afterwards.
+    Session.objects.all().delete()
+    page.clock.run_for("02:05")
+    page.wait_for_url(re.compile(r"/sign-in/\?next=%2F$"))
+    expect(page.get_by_role("heading", name="Sign in to LSP Portal")).to_be_visible()
+
+
+def test_activity_in_another_tab_puts_the_warning_off(page, sign_in, analyst, context):
+    page.clock.install()
+    sign_in(page, analyst.email)
+    page.clock.run_for("20:00")
+    other = context.new_page()
+    other.goto("/")
+    page.clock.run_for("08:30")
+    # Without the other tab's visit the warning would be open now (28:30 after this page loaded).
+    expect(page.get_by_role("dialog")).to_be_hidden()
