@@ -50,6 +50,14 @@ def _version_field():
 class _GovForm(forms.Form):
     submit_label = "Continue"
 
+    def clean(self):
+        data = super().clean()
+        if "version" in self.errors:
+            # A hidden field nobody can correct: the page itself is broken or out of date.
+            self.add_error(None, "This page is out of date. Go back to the review, open the page "
+                                 "again and re-enter your answers.")
+        return data
+
     def helper_for(self, *layout, submit_label: str | None = None) -> FormHelper:
         helper = FormHelper()
         helper.layout = Layout(*layout, "version" if "version" in self.fields else HTML(""),

@@ -6,7 +6,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from partnerships.models import Partnership, Role, RoleAssignment
+from partnerships.models import Partnership, Role
 
 from .models import Cycle, SelfAssessment, Status
 
@@ -127,7 +127,3 @@ def review_queue(*, user, cycle: Cycle | None, status: str = "",
         rows=rows, counts=[(key, label, tally[key]) for key, label in QUEUE_STATUSES],
         total=len(partnerships), reviews_due=reviews_due,
     )
-
-
-def reviewers_of(region_id: int) -> QuerySet[RoleAssignment]:
-    return RoleAssignment.objects.filter(region_id=region_id, role=Role.GO_REVIEWER)

@@ -567,3 +567,23 @@ def test_review_page_links_to_the_evidence_and_the_reviewer_can_download_it(clie
     download = client.get(url)
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == body
+
+
+@pytest.mark.parametrize("name", ["assessment-accredit", "assessment-defer", "assessment-return",
+                                  "stakeholder-view-add"])
+@pytest.mark.parametrize("version", ["", "abc", "-3"])
+def test_a_broken_version_field_is_an_error_message_not_a_500(client, world, name, version):
+    signed_in(client, world["reviewer"])
+    a = start(client, world)
+    response = client.post(reverse(f"review:{name}", args=[a.pk]),
+                           {**defer_data(a), "version": version, "confirm": "yes"})
+    assert response.status_code == 200
+    assert "This page is out of date" in text(response)
+    assert fresh(a).status == Status.UNDER_REVIEW
+
+
+def test_a_requirement_of_another_assessment_is_404(client, world):
+    signed_in(client, world["reviewer"])
+    a = start(client, world)
+    stray = CycleFactory(year_start=2004).requirements.first()
+    assert client.get(reverse("review:response-rate", args=[a.pk, stray.pk])).status_code == 404
