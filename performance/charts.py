@@ -18,13 +18,13 @@ FILL = {"green": "#00703c", "amber": "#f47738", "red": "#d4351c", NO_RETURN: "#b
 OUTLINE = "#0b0c0c"
 TEXT = "#0b0c0c"
 
-WIDTH = 980
+WIDTH = 1000
 LABEL_WIDTH = 190
 BAR_X = LABEL_WIDTH + 10
-BAR_WIDTH = 360
+BAR_WIDTH = 340
 COUNTS_X = BAR_X + BAR_WIDTH + 12
-ROW_HEIGHT = 30
-BAR_HEIGHT = 18
+ROW_HEIGHT = 32
+BAR_HEIGHT = 20
 TOP = 46
 
 
@@ -47,10 +47,10 @@ def standing_chart(rows: list[dict], *, title: str, description: str,
     for standing in STANDINGS:
         legend.append(format_html(
             '<rect x="{}" y="8" width="14" height="14" fill="{}" stroke="{}" stroke-width="1"/>'
-            '<text x="{}" y="20" font-size="14" fill="{}">{}</text>',
+            '<text x="{}" y="20" font-size="16" fill="{}">{}</text>',
             x, FILL[standing], OUTLINE, x + 20, TEXT, STANDING_LABELS[standing],
         ))
-        x += 20 + 8 * len(STANDING_LABELS[standing]) + 24
+        x += 20 + 9 * len(STANDING_LABELS[standing]) + 28
     bars = []
     for n, row in enumerate(rows):
         y = TOP + n * ROW_HEIGHT
@@ -64,14 +64,15 @@ def standing_chart(rows: list[dict], *, title: str, description: str,
                     'stroke-width="1"/>', start, y, width, BAR_HEIGHT, FILL[standing], OUTLINE))
             start += width
         bars.append(format_html(
-            '<g><text x="{}" y="{}" font-size="14" text-anchor="end" fill="{}">{}</text>{}'
-            '<text x="{}" y="{}" font-size="14" fill="{}">{}</text></g>',
+            '<g><text x="{}" y="{}" font-size="16" text-anchor="end" fill="{}">{}</text>{}'
+            '<text x="{}" y="{}" font-size="16" fill="{}">{}</text></g>',
             LABEL_WIDTH, y + 14, TEXT, row["label"], SafeString("".join(segments)),
             COUNTS_X, y + 14, TEXT, _counts_text(row),
         ))
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="app-chart" viewBox="0 0 {} {}" width="100%" '
-        'role="img" aria-labelledby="{}-title {}-desc" focusable="false">'
+        'role="img" aria-labelledby="{}-title {}-desc" focusable="false" '
+        'font-family="GDS Transport, arial, sans-serif">'
         '<title id="{}-title">{}</title><desc id="{}-desc">{}</desc>{}{}</svg>',
         WIDTH, height, id_prefix, id_prefix, id_prefix, title, id_prefix, description,
         format_html_join("", "{}", ((item,) for item in legend)),
