@@ -354,3 +354,27 @@ def test_national_export_has_every_theme_and_region(client, world):
 def test_national_export_refuses_a_bad_filter(client, world):
     client.force_login(world["users"]["admin"])
     assert client.get(reverse("performance:progress-national-export"), {"as_at": "1900"}).status_code == 404
+
+
+# --- query budgets: list pages cost the same whatever their length -------------------------------
+
+
+def _many(partnership, n):
+    for i in range(n):
+        target = TargetFactory(partnership=partnership, title=f"Many {i}", floor=bool(i % 2))
+        ProgressReturnFactory(target=target, year=2002)
+        ProgressReturnFactory(target=target, year=2003)
+
+
+@pytest.mark.parametrize(("role", "name"), [
+    ("officer", "target-list"), ("analyst", "home"), ("analyst", "progress-national"),
+    ("reviewer", "home"),
+])
+def test_list_pages_have_a_query_budget(client, world, django_assert_max_num_queries, role, name):
+    for _ in range(3):
+        _many(PartnershipFactory(local_authority__region=world["walsall"].region), 2)
+    _many(world["walsall"], 12)
+    client.force_login(world["users"][role])
+    url = reverse(f"performance:{name}", args=[world["walsall"].slug] if name == "target-list" else [])
+    with django_assert_max_num_queries(10):
+        assert client.get(url).status_code == 200
