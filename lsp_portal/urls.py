@@ -11,5 +11,7 @@ urlpatterns = [
     path("assessments/", include("accreditation.urls")),
     path("partnerships/", include("partnerships.urls")),
     path("funding/", include("funding.urls")),
+    path("nru/", include("funding.dashboard_urls")),
+    path("decisions/", include("funding.public_urls")),
     path("performance/", include("performance.urls")),
 ]
