@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import (
     BigIntegerField,
+    Case,
     CharField,
     Count,
     Exists,
@@ -22,9 +23,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 
@@ -297,21 +298,29 @@ def published_cycle(*, year_start: int, today) -> Cycle | None:
 
 def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
     """Every partnership with an assessment in the cycle or an NRF allocation for its year, with
-    `decision` (funding state), `review_date`, and the year's NRF allocation, provenance and
-    source, ordered by region and authority."""
-    assessment = SelfAssessment.objects.filter(partnership=OuterRef("pk"), cycle=cycle)
-    nrf = Allocation.objects.filter(partnership=OuterRef("pk"), fund__code=DEFAULT_FUND,
-                                    year__start_year=cycle.year_start)
+    `decision` (funding state), `review_date` (while deferred), and the year's NRF allocation,
+    provenance and source, ordered by region and authority. Joins, not subqueries per row."""
+    nrf = Fund.objects.filter(code=DEFAULT_FUND).first()
+    year = FinancialYear.objects.filter(start_year=cycle.year_start).first()
+    partnerships = Partnership.objects.annotate(
+        cycle_assessment=FilteredRelation("assessments", condition=Q(assessments__cycle=cycle)),
+        nrf=FilteredRelation(
+            "allocations", condition=Q(allocations__fund=nrf, allocations__year=year)),
+    )
+    if nrf is None or year is None:
+        in_cycle = Q(cycle_assessment__id__isnull=False)
+    else:
+        in_cycle = Q(cycle_assessment__id__isnull=False) | Q(nrf__id__isnull=False)
     return (
-        Partnership.objects.filter(Exists(assessment) | Exists(nrf))
+        partnerships.filter(in_cycle)
         .annotate(
-            decision=Coalesce(Subquery(assessment.values("funding_state")[:1]),
-                              Value(FundingState.UNDECIDED), output_field=CharField()),
-            review_date=Subquery(assessment.filter(funding_state=FundingState.DEFERRED)
-                                 .values("review_date")[:1]),
-            nrf_pence=Subquery(nrf.values("amount_pence")[:1], output_field=BigIntegerField()),
-            nrf_provenance=Subquery(nrf.values("provenance")[:1], output_field=CharField()),
-            nrf_source=Subquery(nrf.values("source__key")[:1], output_field=CharField()),
+            decision=Coalesce(F("cycle_assessment__funding_state"), Value(FundingState.UNDECIDED),
+                              output_field=CharField()),
+            review_date=Case(When(cycle_assessment__funding_state=FundingState.DEFERRED,
+                                  then=F("cycle_assessment__review_date"))),
+            nrf_pence=F("nrf__amount_pence"),
+            nrf_provenance=F("nrf__provenance"),
+            nrf_source=F("nrf__source__key"),
         )
         .select_related("local_authority__region")
         .order_by("local_authority__region__name", "local_authority__name")
@@ -325,5 +334,5 @@ def published_totals(cycle: Cycle) -> dict:
         accredited=Count("pk", filter=Q(decision=FundingState.ACCREDITED)),
         deferred=Count("pk", filter=Q(decision=FundingState.DEFERRED)),
         undecided=Count("pk", filter=Q(decision=FundingState.UNDECIDED)),
-        nrf_pence=Sum("nrf_pence", default=0),
+        nrf_total_pence=Sum("nrf_pence", default=0),
     )

@@ -24,6 +24,7 @@ SPECS = [
     ("Sandwell", "west-midlands", "under_review", 700_000_000, Provenance.ILLUSTRATIVE),
     ("Wolverhampton", "west-midlands", None, 500_000_000, Provenance.PUBLISHED),
 ]
+WALSALL_GSS = "E08000002"  # generated below: "E080000" + the row number
 REGIONS = {"north-east": "North East", "west-midlands": "West Midlands"}
 
 

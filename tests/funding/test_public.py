@@ -1,0 +1,137 @@
+"""Published decisions: public once the cycle's announcement date has come, and not before."""
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import (
+    AllocationFactory,
+    CycleFactory,
+    FinancialYearFactory,
+    RoleAssignmentFactory,
+    SelfAssessmentFactory,
+)
+
+from .dashboard_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("public:decisions-list")
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def future(world):
+    """A later cycle announced next year, with Walsall already accredited in it and an NRF
+    allocation for its year: none of it may show."""
+    today = timezone.localdate()
+    cycle = CycleFactory(year_start=today.year + 1, name="FUTURE-CYCLE",
+                         announcement_date=dt.date(today.year + 1, 2, 28))
+    year = FinancialYearFactory(start_year=today.year + 1)
+    walsall = world["partnerships"]["Walsall"]
+    AllocationFactory(partnership=walsall, fund=world["nrf"], year=year, amount_pence=987_654_321)
+    SelfAssessmentFactory(partnership=walsall, cycle=cycle, state="accredited")
+    return cycle
+
+
+def test_anyone_can_read_the_published_decisions(client, world):
+    response = client.get(LIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Accreditation of Local Strategic Partnerships: published decisions" in html
+    assert "On 28 February 2002 the outcome of the 2002/03 accreditation" in html
+    assert "2 partnerships have been accredited and 1 deferred" in html
+    assert "2 have yet to be decided" in html
+    client.force_login(RoleAssignmentFactory(officer=True).user)
+    assert client.get(LIST).status_code == 200
+
+
+def test_grouped_by_region_like_a_written_answer(client, world):
+    response = client.get(LIST)
+    (cycle,) = response.context["cycles"]
+    assert [r["name"] for r in cycle["regions"]] == ["North East", "West Midlands"]
+    west = cycle["regions"][1]
+    assert west["government_office"] == "Government Office for West Midlands"
+    assert [p.local_authority.name for p in west["rows"]] == ["Sandwell", "Walsall", "Wolverhampton"]
+    walsall = west["rows"][1]
+    assert (walsall.decision, walsall.nrf_pence, walsall.nrf_provenance) == (
+        "deferred", 612_345_679, "illustrative")
+    html = response.content.decode()
+    assert "Deferred pending review (review by 28 March 2002)" in html
+    assert "£6,123,456.79" in html
+    assert cycle["totals"]["nrf_total_pence"] == 2_562_345_680
+
+
+def test_nothing_from_a_cycle_before_its_announcement_date(client, world, future):
+    html = client.get(LIST).content.decode()
+    assert "FUTURE-CYCLE" not in html
+    assert "£9,876,543.21" not in html
+    year = future.year_start
+    for name in ("decisions-show", "decisions-csv", "decisions-json"):
+        assert client.get(reverse(f"public:{name}", args=[year])).status_code == 404
+
+
+def test_published_on_the_announcement_date_itself(client, world, future):
+    today = timezone.localdate()
+    type(future).objects.filter(pk=future.pk).update(
+        opens_on=today - dt.timedelta(days=60), submission_deadline=today - dt.timedelta(days=30),
+        announcement_date=today)
+    response = client.get(reverse("public:decisions-show", args=[future.year_start]))
+    assert response.status_code == 200
+    assert "£9,876,543.21" in response.content.decode()
+    # The list leads with the newest announced cycle and links the older ones.
+    listing = client.get(LIST)
+    assert listing.context["cycles"][0]["cycle"] == future
+    assert reverse("public:decisions-show", args=[2002]) in listing.content.decode()
+
+
+def test_no_cycle_announced_yet(client, world):
+    type(world["cycle"]).objects.update(announcement_date=dt.date(2999, 1, 1))
+    response = client.get(LIST)
+    assert "No accreditation decisions have been announced yet" in response.content.decode()
+    assert "Walsall" not in response.content.decode()
+
+
+def test_unknown_cycle_is_404(client, world):
+    assert client.get(reverse("public:decisions-show", args=[1999])).status_code == 404
+
+
+def test_open_data_csv(client, world):
+    response = client.get(reverse("public:decisions-csv", args=[2002]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="lsp-accreditation-decisions-2002-03.csv"')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 5
+    walsall = next(r for r in rows if r["authority"] == "Walsall")
+    assert walsall["decision"] == "deferred"
+    assert walsall["decision_label"] == "Deferred pending review"
+    assert walsall["review_date"] == "2002-03-28"
+    assert walsall["allocation_pence"] == "612345679"
+    assert walsall["allocation_gbp"] == "6123456.79"
+    assert walsall["provenance"] == "illustrative"
+    assert walsall["announcement_date"] == "2002-02-28"
+    assert sum(int(r["allocation_pence"]) for r in rows) == 2_562_345_680
+
+
+def test_open_data_json_matches_csv(client, world):
+    data = json.loads(client.get(reverse("public:decisions-json", args=[2002])).content)
+    assert (data["cycle"], data["announcement_date"], data["fund"]) == ("2002/03", "2002-02-28", "NRF")
+    by_name = {d["authority"]: d for d in data["decisions"]}
+    assert by_name["Walsall"]["allocation_pence"] == 612_345_679
+    assert isinstance(by_name["Walsall"]["allocation_pence"], int)
+    assert by_name["Gateshead"]["decision"] == "accredited"
+    assert by_name["Gateshead"]["source"] == "HL2003"
+    assert by_name["Wolverhampton"]["decision"] == "undecided"
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(reverse("public:decisions-csv", args=[2002])).content.decode())))
+    assert [r["authority"] for r in rows] == [d["authority"] for d in data["decisions"]]
