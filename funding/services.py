@@ -7,14 +7,13 @@ difference is always taken against the ledger as it stands under the lock.
 """
 
 import logging
-from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import F, Max, Q, Sum
+from django.db.models import F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from accreditation.models import AccreditationEvent, SelfAssessment
@@ -50,16 +49,22 @@ class Basis:
     policy_id: int | None
     governing_cycle_id: int | None
     overridden: bool
+    decision_event_id: int | None = None  # the accredit / defer event that set `state`
+    policy_change_id: int | None = None  # the policy's latest recorded change
 
 
 @dataclass
 class FractionResolver:
     """Reads policies, overrides and funding states for some partnerships in three queries, then
-    answers, for any of their allocations, which fraction the rule applies."""
+    answers, for any of their allocations, which fraction the rule applies.
+
+    Each state is read in the same statement as the decision event that set it, and each
+    policy with its latest change, so an entry can name its cause from one consistent view.
+    """
 
     policies: dict[tuple[int, int], ReleasePolicy]
     overrides: dict[tuple[int, int], Decimal] = field(default_factory=dict)
-    states: dict[tuple[int, int], str] = field(default_factory=dict)
+    states: dict[tuple[int, int], tuple[str, int | None]] = field(default_factory=dict)
 
     @classmethod
     def load(cls, partnership_ids: Iterable[int],
@@ -78,11 +83,20 @@ class FractionResolver:
         }
         cycle_ids = {p.governing_cycle_id for p in policies.values() if p.governing_cycle_id}
         if cycle_ids:
+            decision = (
+                AccreditationEvent.objects.filter(
+                    assessment=OuterRef("pk"), to_status__in=[rules.ACCREDITED, rules.DEFERRED]
+                )
+                .order_by("-at", "-id")
+                .values("id")[:1]
+            )
             resolver.states = {
-                (partnership_id, cycle_id): state
-                for partnership_id, cycle_id, state in SelfAssessment.objects.filter(
+                (partnership_id, cycle_id): (state, event_id)
+                for partnership_id, cycle_id, state, event_id in SelfAssessment.objects.filter(
                     partnership_id__in=ids, cycle_id__in=cycle_ids
-                ).values_list("partnership_id", "cycle_id", "funding_state")
+                )
+                .annotate(decision_event_id=Subquery(decision))
+                .values_list("partnership_id", "cycle_id", "funding_state", "decision_event_id")
             }
         return resolver
 
@@ -92,9 +106,9 @@ class FractionResolver:
             return Basis(rules.WHOLE, UNGOVERNED, None, None, False)
         override = self.overrides.get((policy.pk, allocation.partnership_id))
         cycle_id = policy.governing_cycle_id
-        state = (
-            self.states.get((allocation.partnership_id, cycle_id), rules.UNDECIDED)
-            if cycle_id else UNGOVERNED
+        state, event_id = (
+            self.states.get((allocation.partnership_id, cycle_id), (rules.UNDECIDED, None))
+            if cycle_id else (UNGOVERNED, None)
         )
         fraction = rules.fraction_for(
             state,
@@ -104,7 +118,9 @@ class FractionResolver:
             governed=cycle_id is not None,
             override=override,
         )
-        return Basis(fraction, state, policy.pk, cycle_id, override is not None)
+        return Basis(fraction, state, policy.pk, cycle_id, override is not None,
+                     decision_event_id=event_id,
+                     policy_change_id=getattr(policy, "last_change_id", None))
 
     def target(self, allocation: Allocation) -> tuple[int, Basis]:
         basis = self.basis(allocation)
@@ -112,20 +128,41 @@ class FractionResolver:
 
 
 def policies_by_fund_year() -> dict[tuple[int, int], ReleasePolicy]:
-    # A handful of rows (funds × years): read them all.
-    return {(p.fund_id, p.year_id): p for p in ReleasePolicy.objects.order_by()}
+    """Every release policy (a handful of rows: funds × years), each with `last_change_id`."""
+    last_change = PolicyChange.objects.filter(policy=OuterRef("pk")).order_by("-changed_at", "-id")
+    return {
+        (p.fund_id, p.year_id): p
+        for p in ReleasePolicy.objects.order_by().annotate(
+            last_change_id=Subquery(last_change.values("id")[:1])
+        )
+    }
 
 
-def _ledger_totals(allocation_ids: list[int]) -> dict[int, int]:
+@dataclass(frozen=True)
+class Ledger:
+    """Each allocation's ledger total, and what its latest entry was based on."""
+
+    totals: dict[int, int]
+    last: dict[int, dict]
+
+
+def _ledger(allocation_ids: list[int]) -> Ledger:
     if not allocation_ids:
-        return {}
-    return dict(
+        return Ledger({}, {})
+    rows = list(
         ReleaseEntry.objects.filter(allocation_id__in=allocation_ids)
         .order_by()
         .values("allocation_id")
-        .annotate(total=Sum("amount_pence"))
-        .values_list("allocation_id", "total")
+        .annotate(total=Sum("amount_pence"), last_id=Max("id"))
+        .values_list("allocation_id", "total", "last_id")
     )
+    last = {
+        row["allocation_id"]: row
+        for row in ReleaseEntry.objects.filter(pk__in=[r[2] for r in rows]).order_by().values(
+            "allocation_id", "fraction", "funding_state", "allocation_pence"
+        )
+    }
+    return Ledger({allocation_id: total for allocation_id, total, _ in rows}, last)
 
 
 # --- Causes -----------------------------------------------------------------------------------
@@ -142,71 +179,43 @@ class Cause:
     reconcile_run_id: int | None = None
 
 
-_REQUEST_CAUSE = {
-    RecomputeRequest.Cause.EVENT: ReleaseEntry.Cause.EVENT,
-    RecomputeRequest.Cause.POLICY_CHANGE: ReleaseEntry.Cause.POLICY_CHANGE,
-    RecomputeRequest.Cause.ALLOCATION_CHANGE: ReleaseEntry.Cause.ALLOCATION_CHANGE,
-    RecomputeRequest.Cause.MANUAL: ReleaseEntry.Cause.MANUAL,
-}
+def _matching_request(owed: list[dict], kind: str, cause_id: int | None) -> int | None:
+    for request in owed:
+        if request["cause"] == kind and request["cause_id"] == cause_id:
+            return request["id"]
+    return None
 
 
-def _cause_of(request: dict) -> Cause:
-    kind = request["cause"]
-    return Cause(
-        cause=_REQUEST_CAUSE.get(kind, ReleaseEntry.Cause.MANUAL),
-        request_id=request["id"],
-        event_id=request["cause_id"] if kind == RecomputeRequest.Cause.EVENT else None,
-        policy_change_id=(request["cause_id"] if kind == RecomputeRequest.Cause.POLICY_CHANGE
-                          else None),
-    )
+def _cause_for(difference: "Difference", owed: list[dict]) -> Cause:
+    """What moved the money: the input of the rule that differs from what the allocation's
+    latest entry was based on.
 
-
-class _Attribution:
-    """Ties each posted difference to the newest owed request that could have caused it.
-
-    A recompute reads the current state, so it settles every request owed when it started. Its
-    entries name the newest of those that concerns the allocation: an accreditation event of the
-    cycle governing it, a change to its policy, or an allocation change. With none, a first entry
-    is the initial release, and anything else is put down to the newest request or a manual run.
+    A decided funding state that changed names its accredit / defer event; a share that changed
+    otherwise names the policy's latest change; a changed allocation is an allocation change;
+    a first entry with no decision behind it is the initial release. Each is tied to the owed
+    request recording that cause when there is one, else to the newest request being settled.
     """
-
-    def __init__(self, owed: list[dict]):
-        self.by_partnership: dict[int, list[dict]] = defaultdict(list)
-        for request in sorted(owed, key=lambda r: (r["requested_at"], r["id"]), reverse=True):
-            self.by_partnership[request["partnership_id"]].append(request)
-        event_ids = [r["cause_id"] for r in owed
-                     if r["cause"] == RecomputeRequest.Cause.EVENT and r["cause_id"]]
-        change_ids = [r["cause_id"] for r in owed
-                      if r["cause"] == RecomputeRequest.Cause.POLICY_CHANGE and r["cause_id"]]
-        self.event_cycle = dict(
-            AccreditationEvent.objects.filter(pk__in=event_ids)
-            .values_list("pk", "assessment__cycle_id")
-        ) if event_ids else {}
-        self.change_policy = dict(
-            PolicyChange.objects.filter(pk__in=change_ids).values_list("pk", "policy_id")
-        ) if change_ids else {}
-
-    def _concerns(self, request: dict, basis: Basis) -> bool:
-        kind, cause_id = request["cause"], request["cause_id"]
-        if kind == RecomputeRequest.Cause.EVENT:
-            cycle = self.event_cycle.get(cause_id)
-            return cycle is not None and cycle == basis.governing_cycle_id
-        if kind == RecomputeRequest.Cause.POLICY_CHANGE:
-            policy = self.change_policy.get(cause_id)
-            return policy is not None and policy == basis.policy_id
-        return kind == RecomputeRequest.Cause.ALLOCATION_CHANGE
-
-    def cause_for(self, allocation: Allocation, basis: Basis, *, first_entry: bool) -> Cause:
-        requests = self.by_partnership.get(allocation.partnership_id, [])
-        for request in requests:
-            if self._concerns(request, basis):
-                return _cause_of(request)
-        if first_entry:
-            newest = requests[0]["id"] if requests else None
-            return Cause(ReleaseEntry.Cause.INITIAL, request_id=newest)
-        if requests:
-            return _cause_of(requests[0])
-        return Cause(ReleaseEntry.Cause.MANUAL)
+    basis, last = difference.basis, difference.last
+    newest = max(owed, key=lambda r: (r["requested_at"], r["id"]))["id"] if owed else None
+    decided = basis.state in (rules.ACCREDITED, rules.DEFERRED) and not basis.overridden
+    state_moved = decided and basis.decision_event_id and (
+        last is None or last["funding_state"] != basis.state
+    )
+    if state_moved:
+        event_id = basis.decision_event_id
+        return Cause(ReleaseEntry.Cause.EVENT, event_id=event_id,
+                     request_id=_matching_request(owed, RecomputeRequest.Cause.EVENT, event_id)
+                     or newest)
+    if last is None:
+        return Cause(ReleaseEntry.Cause.INITIAL, request_id=newest)
+    if last["fraction"] != basis.fraction and basis.policy_change_id:
+        change_id = basis.policy_change_id
+        return Cause(ReleaseEntry.Cause.POLICY_CHANGE, policy_change_id=change_id,
+                     request_id=_matching_request(owed, RecomputeRequest.Cause.POLICY_CHANGE,
+                                                  change_id) or newest)
+    if last["allocation_pence"] != difference.allocation.amount_pence:
+        return Cause(ReleaseEntry.Cause.ALLOCATION_CHANGE, request_id=newest)
+    return Cause(ReleaseEntry.Cause.MANUAL, request_id=newest)
 
 
 # --- Recompute --------------------------------------------------------------------------------
@@ -220,6 +229,7 @@ class Difference:
     ledger_pence: int
     target_pence: int
     basis: Basis
+    last: dict | None = None  # what the allocation's latest entry was based on
 
     @property
     def amount_pence(self) -> int:
@@ -232,7 +242,6 @@ class Plan:
 
     differences: list[Difference]
     owed: list[dict]
-    ledger: dict[int, int]
 
     @property
     def owed_partnership_ids(self) -> set[int]:
@@ -259,27 +268,25 @@ def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
         .values("id", "partnership_id", "cause", "cause_id", "requested_at")
     )
     if not allocations:
-        return Plan([], owed, {})
+        return Plan([], owed)
     resolver = FractionResolver.load(partnership_ids, policies=policies)
-    # Read after the lock, in its own statement, so it sees every entry committed before it.
-    ledger = _ledger_totals([a.pk for a in allocations])
+    # Read after the lock, in statements of their own, so they see every entry committed before.
+    ledger = _ledger([a.pk for a in allocations])
     differences = []
     for allocation in allocations:
         target, basis = resolver.target(allocation)
-        current = ledger.get(allocation.pk, 0)
+        current = ledger.totals.get(allocation.pk, 0)
         if target != current:
-            differences.append(Difference(allocation, current, target, basis))
-    return Plan(differences, owed, ledger)
+            differences.append(Difference(allocation, current, target, basis,
+                                          ledger.last.get(allocation.pk)))
+    return Plan(differences, owed)
 
 
 def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEntry]:
     now = timezone.now()
-    attribution = _Attribution(plan.owed) if cause is None and plan.differences else None
     entries = []
     for d in plan.differences:
-        tied = cause or attribution.cause_for(
-            d.allocation, d.basis, first_entry=d.allocation.pk not in plan.ledger
-        )
+        tied = cause or _cause_for(d, plan.owed)
         entries.append(ReleaseEntry(
             allocation=d.allocation,
             amount_pence=d.amount_pence,

@@ -352,12 +352,17 @@ def test_an_entry_names_the_cause_that_concerns_its_allocation(walsall):
 
 
 def _insert_bogus_entry(allocation, amount: int) -> None:
+    """Drift, as a stray write from outside the services would make it: a copy of the
+    allocation's latest entry with another amount, or a bare row when there is none."""
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
             "allocation_pence, fraction, funding_state, cause, note, created_at) "
-            "VALUES (%s, %s, 0, 0, 0, '', 'manual', 'bogus', %s)",
-            [allocation.pk, amount, timezone.now()],
+            "SELECT %s, %s, COALESCE(MAX(target_pence), 0), COALESCE(MAX(allocation_pence), 0), "
+            "COALESCE(MAX(fraction), 0), COALESCE(MAX(funding_state), ''), 'manual', 'bogus', %s "
+            "FROM funding_releaseentry WHERE id = (SELECT MAX(id) FROM funding_releaseentry "
+            "WHERE allocation_id = %s)",
+            [allocation.pk, amount, timezone.now(), allocation.pk],
         )
 
 
@@ -419,3 +424,39 @@ def test_requests_are_owed_then_older_than_a_minute_are_requeued(walsall, eager_
     assert recomputes_requeue_owed() == 1  # one message for the partnership settles them all
     assert not owed.exists()
     assert released(walsall.nrf_2002) == SIXTY_SEVEN
+
+
+def test_a_decision_committed_after_the_settled_request_is_still_named(walsall):
+    """A worker settling 'review started' may read a state an accreditation has just changed,
+    before that accreditation's own request is visible to it: the money is still put down to
+    the accreditation, and the entry records which request's run posted it."""
+    walsall.defer()
+    releases_recompute(partnership=walsall.partnership)
+    walsall.start_review()
+    review_request = RecomputeRequest.objects.filter(completed_at=None).get()
+    walsall.accredit()
+    # Not yet visible to the worker: as if its transaction committed a moment later.
+    RecomputeRequest.objects.filter(completed_at=None).exclude(pk=review_request.pk).update(
+        completed_at=timezone.now())
+    [entry] = recompute_request_settle(request_id=review_request.pk)
+    assert entry.event == last_event(walsall, Status.ACCREDITED)
+    assert entry.request_id == review_request.pk
+
+
+def test_a_changed_allocation_is_an_allocation_change(walsall):
+    walsall.defer()
+    releases_recompute(partnership=walsall.partnership)
+    from funding.models import Allocation
+
+    Allocation.objects.filter(pk=walsall.nrf_2002.pk).update(amount_pence=400_000_000)
+    [entry] = releases_recompute(partnership=walsall.partnership)
+    assert entry.cause == ReleaseEntry.Cause.ALLOCATION_CHANGE
+    assert (entry.amount_pence, entry.allocation_pence) == (268_000_000 - SIXTY_SEVEN, 400_000_000)
+
+
+def test_an_unexplained_difference_is_put_down_to_the_run(walsall):
+    walsall.defer()
+    releases_recompute(partnership=walsall.partnership)
+    _insert_bogus_entry(walsall.nrf_2002, 99)
+    [entry] = releases_recompute(partnership=walsall.partnership)
+    assert (entry.cause, entry.amount_pence) == (ReleaseEntry.Cause.MANUAL, -99)
