@@ -4,6 +4,7 @@ reference data: validated first, all or nothing, and idempotent.
 
 A floor target is matched on its wording. A row whose wording changes in the file is a new
 floor target; the old one stays (targets may use it) until an NRU administrator retires it.
+The loader never touches "offered to partnerships", so a retirement survives a reload.
 """
 
 from dataclasses import dataclass
