@@ -259,6 +259,11 @@ class ProgressNationalView(_NationalMixin, View):
         }, status=200 if not form.errors else 400)
 
 
+def _csv_text(text: str) -> str:
+    """A name as a spreadsheet will show it, never run as a formula."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class ProgressNationalExportView(_NationalMixin, View):
     """Every theme x region cell, zeros included, as CSV."""
 
@@ -273,7 +278,7 @@ class ProgressNationalExportView(_NationalMixin, View):
         writer.writerow(["theme", "region", "on_track", "at_risk", "off_track", "no_return_yet",
                          "total", "as_at"])
         for cell in national_counts(request.user, as_at=as_at):
-            writer.writerow([cell.theme_label, cell.region.name,
+            writer.writerow([cell.theme_label, _csv_text(cell.region.name),
                              *(cell.counts[s] for s in STANDINGS), cell.total,
                              rules.year_label(as_at) if as_at else "latest return"])
         return response

@@ -378,3 +378,12 @@ def test_list_pages_have_a_query_budget(client, world, django_assert_max_num_que
     url = reverse(f"performance:{name}", args=[world["walsall"].slug] if name == "target-list" else [])
     with django_assert_max_num_queries(10):
         assert client.get(url).status_code == 200
+
+
+def test_national_export_never_hands_a_spreadsheet_a_formula(client, world):
+    RegionFactory(name="=HYPERLINK(\"http://evil.example\")")
+    client.force_login(world["users"]["analyst"])
+    rows = list(csv.reader(io.StringIO(
+        client.get(reverse("performance:progress-national-export")).content.decode())))
+    assert "'=HYPERLINK(\"http://evil.example\")" in {row[1] for row in rows}
+    assert not any(cell.startswith("=") for row in rows for cell in row)
