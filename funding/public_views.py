@@ -76,9 +76,8 @@ class DecisionsListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        cycles = list(dashboard.published_cycles(today=timezone.localdate()))
-        context.update(cycles=[_cycle_context(c) for c in cycles[:1]], older=cycles[1:],
-                       decision_labels=DECISION_LABELS)
+        cycles = dashboard.published_cycles(today=timezone.localdate())
+        context.update(cycles=[_cycle_context(c) for c in cycles], decision_labels=DECISION_LABELS)
         return context
 
 
