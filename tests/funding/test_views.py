@@ -164,3 +164,23 @@ def test_only_partnerships_with_an_allocation_can_be_chosen(client, walsall):
                                               "reason": "x"}, page="releasepolicy-override")
     assert "Choose a partnership from the list" in response.content.decode()
     assert not ReleaseOverride.objects.exists()
+
+
+@pytest.mark.parametrize(("role", "shown"), [("admin", True), ("analyst", False),
+                                             ("reviewer", False), ("officer", False)])
+def test_the_service_navigation_links_release_policies_for_administrators_only(client, walsall,
+                                                                               role, shown):
+    user = walsall.admin if role == "admin" else RoleAssignmentFactory(**{role: True}).user
+    client.force_login(user)
+    content = client.get(reverse("core:home")).content.decode()
+    assert (f'href="{reverse("funding:releasepolicy-list")}"' in content) is shown
+
+
+def test_shares_are_shown_as_plain_percentages():
+    from funding.forms import as_percent
+    from funding.templatetags.funding import percent
+
+    assert [str(as_percent(Decimal(v))) for v in ("1.0000", "0.6700", "0.6750", "0")] == [
+        "100", "67", "67.5", "0"]
+    assert [percent(Decimal(v)) for v in ("1.0000", "0.6700", "0.0050")] == ["100%", "67%", "0.5%"]
+    assert percent(None) == ""
