@@ -1,0 +1,197 @@
+"""NRU dashboard server time at 88 and at 10,000 partnerships, beside a minimal Django view.
+
+    python bench/bench_dashboard.py                 # both sizes, SQLite files under var/bench/
+    BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/lsp_bench python bench/bench_dashboard.py
+    python bench/bench_dashboard.py --sizes 88 --requests 30
+
+Each size runs in its own process against its own fresh database (a SQLite file, or a
+PostgreSQL database named after BENCH_DATABASE_URL with the size appended, dropped and created
+again), filled by the generator in tests/funding/dashboard_world.py: the partnerships in nine
+regions with NRF 2001/02 to 2003/04, a 2002/03 decision each and a ledger that agrees with the
+rule. Statistics are refreshed (ANALYZE) as autovacuum would after a bulk load.
+
+In each process an analyst signs in with Django's test client and the dashboard and a minimal
+view (signed-in, same middleware, a one-line response) are requested alternately; the time of
+each request, as the server handles it, gives the median and the 95th percentile.
+
+Targets (issue 6): at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
+the minimal view.
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (88, 10_000)
+TARGET_SCALING = 2.0
+TARGET_OVERHEAD = 10.0
+
+
+def _database_url(size: int) -> str:
+    base = os.environ.get("BENCH_DATABASE_URL")
+    if base:
+        return f"{base.rstrip('/')}_{size}"
+    folder = ROOT / "var" / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"dashboard-{size}.sqlite3"
+    path.unlink(missing_ok=True)
+    return f"sqlite:///{path}"
+
+
+def _fresh_postgresql(url: str) -> None:
+    import psycopg2
+    from psycopg2 import sql
+
+    server, name = url.rsplit("/", 1)
+    connection = psycopg2.connect(f"{server}/postgres")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
+        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    connection.close()
+
+
+# --- One size, in its own process ---------------------------------------------------------------
+
+
+def minimal(request):
+    from django.http import HttpResponse
+
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns: list = []  # filled in measure(): the project's URLs and the minimal view
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def measure(size: int, requests: int) -> dict:
+    url = _database_url(size)
+    if url.startswith("postgres"):
+        _fresh_postgresql(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lsp_portal.settings")
+    sys.path.insert(0, str(ROOT))
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.contrib.auth.decorators import login_required
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.urls import clear_url_caches, include, path
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.AXES_ENABLED = False
+    settings.STORAGES = {**settings.STORAGES, "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}
+    urlpatterns[:] = [path("bench/minimal/", login_required(minimal)),
+                      path("", include("lsp_portal.urls"))]
+    settings.ROOT_URLCONF = __name__
+    clear_url_caches()
+
+    started = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    from tests.factories import RoleAssignmentFactory
+    from tests.funding.dashboard_world import generate_national
+
+    world = generate_national(size)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    analyst = RoleAssignmentFactory(analyst=True).user
+    setup_seconds = time.perf_counter() - started
+
+    client = Client()
+    client.force_login(analyst)
+    targets = {"dashboard": "/nru/", "minimal": "/bench/minimal/"}
+    for target in targets.values():  # warm up: templates compiled, connections open
+        for _ in range(3):
+            assert client.get(target).status_code == 200
+    from funding import dashboard
+
+    scope = dashboard.dashboard_scope(fund=world["nrf"], year=world["year"])
+    headline = dashboard.dashboard_headline(scope, regions=dashboard.dashboard_regions(scope),
+                                            filters=dashboard.TableFilters())
+    assert headline.partnerships == size, headline
+    assert headline.anticipated_pence == world["expected"]["anticipated"]
+    times: dict[str, list[float]] = {name: [] for name in targets}
+    for _ in range(requests):
+        for name, target in targets.items():
+            t = time.perf_counter()
+            response = client.get(target)
+            times[name].append(time.perf_counter() - t)
+            assert response.status_code == 200
+    return {
+        "size": size,
+        "database": connection.vendor,
+        "setup_seconds": setup_seconds,
+        **{f"{name}_median": statistics.median(values) for name, values in times.items()},
+        **{f"{name}_p95": _percentile(values, 0.95) for name, values in times.items()},
+    }
+
+
+# --- The comparison -----------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:7.1f} ms"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--requests", type=int, default=50)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)  # one size, in a child
+    args = parser.parse_args()
+    if args.size:
+        print(json.dumps(measure(args.size, args.requests)))
+        return 0
+
+    results = {}
+    for size in args.sizes:
+        child = subprocess.run(
+            [sys.executable, __file__, "--size", str(size), "--requests", str(args.requests)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )
+        if child.returncode != 0:
+            print(child.stdout[-2000:], child.stderr[-4000:], sep="\n")
+            return 1
+        results[size] = json.loads(child.stdout.strip().splitlines()[-1])
+    vendor = next(iter(results.values()))["database"]
+    print(f"NRU dashboard, {args.requests} requests each, database: {vendor}")
+    print(f"{'partnerships':>12}  {'dashboard median':>17}  {'p95':>10}  {'minimal median':>15}  "
+          f"{'p95':>10}  {'dashboard / minimal':>19}")
+    for size, r in results.items():
+        print(f"{size:>12,}  {_ms(r['dashboard_median']):>17}  {_ms(r['dashboard_p95']):>10}  "
+              f"{_ms(r['minimal_median']):>15}  {_ms(r['minimal_p95']):>10}  "
+              f"{r['dashboard_median'] / r['minimal_median']:>18.1f}x")
+    verdicts = []
+    if 88 in results:
+        overhead = results[88]["dashboard_median"] / results[88]["minimal_median"]
+        verdicts.append((f"at 88, dashboard / minimal view = {overhead:.1f}x "
+                         f"(target <= {TARGET_OVERHEAD:.0f}x)", overhead <= TARGET_OVERHEAD))
+    if 88 in results and 10_000 in results:
+        scaling = results[10_000]["dashboard_median"] / results[88]["dashboard_median"]
+        scaling_p95 = results[10_000]["dashboard_p95"] / results[88]["dashboard_p95"]
+        verdicts.append((f"dashboard at 10,000 / at 88 = {scaling:.2f}x median, "
+                         f"{scaling_p95:.2f}x p95 (target <= {TARGET_SCALING:.0f}x)",
+                         scaling <= TARGET_SCALING))
+    for text, met in verdicts:
+        print(f"  {'met   ' if met else 'MISSED'} {text}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
