@@ -15,6 +15,7 @@ from django.http import FileResponse, StreamingHttpResponse
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from .hostile import changed_tables, snapshot
 from .permission_table import COLUMNS, URL_KWARGS
 from .world import World
 
@@ -89,6 +90,7 @@ class Answer:
     body: str = ""
     headers: dict = field(default_factory=dict)
     error: str = ""
+    changed: list[str] = field(default_factory=list)  # tables a GET changed (none should)
 
 
 def _read(response) -> bytes:
@@ -108,11 +110,13 @@ def request_as(world: World, role: str, method: str, url: str, data=None, name: 
         user = world.user(role)
         if user is not None:
             client.force_login(user)
+        before = snapshot() if method == "GET" else None
         if method == "GET":
             response = client.get(url, data or {}, **extra)
         else:
             response = client.post(url, data or {}, **extra)
         body = _read(response)
+        changed = changed_tables(before, snapshot()) if before is not None else []
         transaction.set_rollback(True)
     content_type = response.headers.get("Content-Type", "")
     error = ""
@@ -122,7 +126,7 @@ def request_as(world: World, role: str, method: str, url: str, data=None, name: 
     text = body.decode("utf-8", "replace") if content_type.startswith(("text/", "application/json")) else ""
     return Answer(name=name, method=method, role=role, url=url, outcome=classify(response),
                   status=response.status_code, content_type=content_type, body=text,
-                  headers=dict(response.headers), error=error)
+                  headers=dict(response.headers), error=error, changed=changed)
 
 
 def sweep(world: World, names: list[str], methods=("GET", "POST"), roles=COLUMNS) -> Iterator[Answer]:

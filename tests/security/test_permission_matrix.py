@@ -36,7 +36,8 @@ def test_every_url_with_parameters_has_objects_to_point_at():
 @pytest.mark.django_db
 @pytest.mark.parametrize("namespace", NAMESPACES)
 def test_every_url_answers_every_role_as_the_table_says(namespace):
-    """Signed out: sign in first; no scope: 404; public: everyone. No request ever gets a 500."""
+    """Signed out: sign in first; no scope: 404; public: everyone. No request ever gets a 500,
+    and no GET changes any table."""
     world = build_world()
     names = [u.name for u in project_urls()
              if u.name.split(":")[0] == namespace and u.name in EXPECTED]
@@ -47,6 +48,8 @@ def test_every_url_answers_every_role_as_the_table_says(namespace):
         if answer.status >= 500:
             errors.append(f"{answer.method} {answer.url} as {answer.role}: {answer.status} "
                           f"{answer.error}")
+        if answer.changed:
+            errors.append(f"GET {answer.url} as {answer.role} changed {answer.changed}")
     mismatches = [
         (name, method, outcomes, EXPECTED[name][method])
         for (name, method), outcomes in got.items()
@@ -57,6 +60,6 @@ def test_every_url_answers_every_role_as_the_table_says(namespace):
         message += ("Answers that differ from permission_table.py (got≠expected):\n"
                     + grid(mismatches) + "\n")
     if errors:
-        message += "Server errors:\n  " + "\n  ".join(errors)
+        message += "Server errors, and GETs that wrote:\n  " + "\n  ".join(errors)
     if message:
         pytest.fail(message, pytrace=False)

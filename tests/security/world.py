@@ -14,6 +14,8 @@ Objects the permission table's URL kwargs refer to (by attribute name):
   ``a_evidence`` on R1.
 - ``c_review``: C's 2002/03 self-assessment, under review by reviewer 1; ``c_requirement``.
 - ``d_submitted``: D's 2002/03 self-assessment, submitted, waiting for a reviewer.
+- ``e_review``: E's (region 1) 2002/03 self-assessment under review by reviewer 1, every
+  requirement agreed, so it can be accredited in bulk.
 - ``b_2002``: B's 2002/03 self-assessment, accredited by reviewer 2.
 - ``member_a``: an ordinary member of A (A's chair is a member too).
 - ``policy``: NRF 2002/03, governed by the 2002/03 cycle.
@@ -84,6 +86,7 @@ class World:
     c_review: SelfAssessment
     c_requirement: Requirement
     d_submitted: SelfAssessment
+    e_review: SelfAssessment
     member_a: Member
     policy: ReleasePolicy
     target_a: Target
@@ -106,6 +109,7 @@ def build_world() -> World:
     b = _partnership("Bolton", region_2, 2)
     c = _partnership("Sandwell", region_1, 3)
     d = _partnership("Wolverhampton", region_1, 4)
+    e = _partnership("Dudley", region_1, 5)
 
     officer_a = RoleAssignmentFactory(officer=True, partnership=a,
                                       user=UserFactory(email="officer@walsall.test")).user
@@ -168,6 +172,11 @@ def build_world() -> World:
     c_review = SelfAssessmentFactory(partnership=c, cycle=cycle_2002, under_review=True,
                                      reviewer_user=reviewer_1)
     d_submitted = SelfAssessmentFactory(partnership=d, cycle=cycle_2002, submitted=True)
+    e_review = SelfAssessmentFactory(partnership=e, cycle=cycle_2002, under_review=True,
+                                     reviewer_user=reviewer_1)
+    for response in e_review.responses.all():
+        accreditation_services.response_go_rate(response=response, by=reviewer_1, go_rating="agree")
+    e_review = SelfAssessment.objects.get(pk=e_review.pk)
     for p in (a, b, c, d):
         releases_recompute(partnership=p)
 
@@ -180,6 +189,6 @@ def build_world() -> World:
         reviewer_1=reviewer_1, reviewer_2=reviewer_2, analyst=analyst, admin=admin,
         cycle_2002=cycle_2002, cycle_2003=cycle_2003, a_2002=a_2002, a_decision=a_decision,
         a_draft=a_draft, a_evidence=a_evidence, b_2002=b_2002, c_review=c_review,
-        c_requirement=first, d_submitted=d_submitted, member_a=member_a, policy=policy,
+        c_requirement=first, d_submitted=d_submitted, e_review=e_review, member_a=member_a, policy=policy,
         target_a=target_a, return_a=return_a,
     )
