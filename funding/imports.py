@@ -400,9 +400,10 @@ def _existing(keys: set[tuple[int, int, int]], *, lock: bool = False) -> dict:
     queryset = Allocation.objects.filter(
         partnership_id__in={k[0] for k in keys}, fund_id__in={k[1] for k in keys},
         year_id__in={k[2] for k in keys},
-    ).select_related("source")
-    if lock:
-        queryset = queryset.select_for_update().order_by("pk")
+    )
+    # PostgreSQL cannot lock the nullable side of an outer join: no source when locking.
+    queryset = queryset.select_for_update().order_by("pk") if lock else queryset.select_related(
+        "source")
     found = {}
     for allocation in queryset:
         key = (allocation.partnership_id, allocation.fund_id, allocation.year_id)
