@@ -72,8 +72,14 @@ class Worker:
 
 
 @pytest.fixture
-def queue_name() -> str:
-    return f"lsp-test-{uuid.uuid4().hex[:12]}"
+def queue_name(require_redis):
+    """A queue of this test's own; its list and kombu's binding keys are removed afterwards."""
+    name = f"lsp-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    import redis
+
+    client = redis.Redis.from_url(require_redis)
+    client.delete(name, *client.keys(f"_kombu.binding*.{name}"))
 
 
 @pytest.fixture
