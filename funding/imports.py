@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 ALLOWED_EXTENSIONS = ("csv", "xlsx")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 5000
 # Far above any single allocation (the whole NRF was £400m a year), far below BigIntegerField.
 MAX_AMOUNT_PENCE = 10_000_000_000 * 100
@@ -186,6 +187,16 @@ def _read_csv(content: bytes) -> list[tuple[int, list]]:
 def _read_xlsx(content: bytes) -> list[tuple[int, list]]:
     from openpyxl import load_workbook
 
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as error:
+        raise ImportFileError("The selected file could not be read as an XLSX spreadsheet: save "
+                              "it from Excel as .xlsx, or as CSV") from error
+    if unpacked > MAX_UNPACKED_BYTES:
+        # A small file that unpacks to a huge one: refuse before reading any of it.
+        raise ImportFileError("The selected spreadsheet is too large to import: save it as CSV, "
+                              "or split it")
     try:
         workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:

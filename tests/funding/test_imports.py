@@ -222,6 +222,14 @@ def test_a_file_that_is_not_a_spreadsheet(world):
         imports.allocations_preview(filename="f.exe", content=b"MZ")
 
 
+def test_a_spreadsheet_that_unpacks_to_something_huge_is_refused_unread(world, monkeypatch):
+    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 1000)
+    content = _xlsx([["authority", "fund", "year", "amount", "source"]] +
+                    [["Walsall", "NRF", "2002/03", 1, "HC2001"]] * 50)
+    with pytest.raises(imports.ImportFileError, match="too large to import"):
+        imports.allocations_preview(filename="f.xlsx", content=content)
+
+
 def test_only_an_nru_admin_can_import(world):
     analyst = RoleAssignmentFactory(analyst=True).user
     preview = _preview(HEADER + "Walsall,NRF,2002/03,1,HC2001\n")
