@@ -196,9 +196,10 @@ def _cause_for(difference: "Difference", owed: list[dict]) -> Cause:
     request recording that cause when there is one, else to the newest request being settled.
     """
     basis, last = difference.basis, difference.last
+    owed = [r for r in owed if r["partnership_id"] == difference.allocation.partnership_id]
     newest = max(owed, key=lambda r: (r["requested_at"], r["id"]))["id"] if owed else None
     decided = basis.state in (rules.ACCREDITED, rules.DEFERRED) and not basis.overridden
-    state_moved = decided and basis.decision_event_id and (
+    state_moved = bool(decided and basis.decision_event_id) and (
         last is None or last["funding_state"] != basis.state
     )
     if state_moved:
@@ -242,10 +243,6 @@ class Plan:
 
     differences: list[Difference]
     owed: list[dict]
-
-    @property
-    def owed_partnership_ids(self) -> set[int]:
-        return {r["partnership_id"] for r in self.owed}
 
 
 def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
@@ -341,7 +338,7 @@ def releases_recompute(
 
     Settles every recompute request owed for the partnership when it starts (it reads the
     current state, so it covers their causes). With no explicit cause, each entry is tied to
-    the newest of those requests that concerns its allocation.
+    what changed since the allocation's last entry (see `_cause_for`).
     """
     explicit = _explicit_cause(cause=cause, request=request, event=event,
                                policy_change=policy_change, reconcile_run=reconcile_run)
@@ -404,21 +401,23 @@ def _chunks(ids: list[int], size: int) -> Iterator[list[int]]:
         yield ids[start:start + size]
 
 
-def _scan_candidates(partnership_ids: list[int], policies) -> set[int]:
-    """Partnerships whose ledger looks off the rule in a cheap, lock-free read."""
+def _scan_candidates(partnership_ids: list[int], policies) -> tuple[set[int], int]:
+    """Partnerships whose ledger looks off the rule in a cheap, lock-free read, and how many
+    allocations were read."""
     from .selectors import allocation_figures
 
     resolver = FractionResolver.load(partnership_ids, policies=policies)
-    suspects = set()
+    suspects, checked = set(), 0
     for allocation in allocation_figures(
         allocations=Allocation.objects.filter(partnership_id__in=partnership_ids).only(
             "id", "partnership_id", "fund_id", "year_id", "amount_pence"
         )
     ):
+        checked += 1
         target, _ = resolver.target(allocation)
         if allocation.released_pence != target:
             suspects.add(allocation.partnership_id)
-    return suspects
+    return suspects, checked
 
 
 def _drift_report(plan: Plan, partnership: Partnership, owed: bool) -> dict:
@@ -459,8 +458,9 @@ def releases_reconcile(*, repair: bool = False, requested_by: str = "",
     )
     suspects: list[int] = []
     for chunk in _chunks(partnership_ids, chunk_size):
-        suspects.extend(sorted(_scan_candidates(chunk, policies)))
-        run.allocations_checked += Allocation.objects.filter(partnership_id__in=chunk).count()
+        found, checked = _scan_candidates(chunk, policies)
+        suspects.extend(sorted(found))
+        run.allocations_checked += checked
 
     drift: list[dict] = []
     repaired = 0
