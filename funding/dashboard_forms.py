@@ -51,6 +51,7 @@ class DashboardFilterForm(forms.Form):
         self.fields["region"].choices = [("", "All regions"), *((r.slug, r.name) for r in regions)]
         self.helper = FormHelper()
         self.helper.form_tag = False
+        self.helper.disable_csrf = True  # a GET form: no token in the address
         self.helper.layout = Layout(
             Field.select("fund"), Field.select("year"), Field.select("region"),
             Field.select("status"), Field.select("provenance"), "sort", "order",

@@ -85,11 +85,20 @@ def table_request(params: QueryDict) -> TableRequest:
     year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
-    form = DashboardFilterForm(params or None, funds=funds, years=years, regions=regions,
-                               initial={"fund": getattr(fund, "code", ""),
-                                        "year": getattr(year, "label", "")})
+    effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
+    data = None
+    if params:
+        # The selects show what the page shows: the fund and year in use when none (or a bad
+        # one) was asked for, and no filter where a filter was not valid.
+        data = params.copy()
+        for name, value in effective.items():
+            data.setdefault(name, value)
+    form = DashboardFilterForm(data, funds=funds, years=years, regions=regions, initial=effective)
     if form.is_bound:
         form.is_valid()
+        for name in form.fields:
+            if name in data and name not in form.cleaned_data:
+                data[name] = effective.get(name, "")
     filters = dashboard.TableFilters(
         region=form.value("region"), status=form.value("status"),
         provenance=form.value("provenance"),

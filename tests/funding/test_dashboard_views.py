@@ -151,6 +151,23 @@ def test_bad_parameters_get_a_message_not_an_error(analyst_client, world, params
     assert len(response.context["rows"]) == 5
 
 
+def test_filter_form_shows_the_fund_and_year_in_use_and_carries_no_token(analyst_client, world):
+    html = analyst_client.get(DASHBOARD, {"region": "west-midlands"}).content.decode()
+    assert '<option value="NRF" selected>' in html
+    assert '<option value="2002/03" selected>' in html
+    assert '<option value="west-midlands" selected>' in html
+    assert "csrfmiddlewaretoken" not in html.split('class="app-filter-form"')[1].split("</form>")[0]
+
+
+def test_a_bad_value_is_reported_and_the_select_shows_what_is_in_use(analyst_client, world):
+    html = analyst_client.get(DASHBOARD, {"fund": "XYZ", "region": "atlantis",
+                                          "sort": "password"}).content.decode()
+    assert "Select a fund from the list" in html
+    assert '<option value="NRF" selected>' in html
+    assert '<option value="" selected>All regions</option>' in html
+    assert 'name="sort" value="password"' not in html
+
+
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "999", "1.5", "%00"])
 def test_any_page_number_gives_a_page(analyst_client, world, page):
     response = analyst_client.get(DASHBOARD, {"page": page})
