@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 export DEMO_PASSWORD ?= renewal-2002-demo
 
-.PHONY: run test install serve demo-data bench assets lint check worker beat clean
+.PHONY: run test install serve demo-data bench bench-load bench-faults assets lint check worker beat clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,14 @@ beat: install
 ## make bench: benchmarks under bench/ (not part of the test run)
 bench: install
 	$(BIN)/python bench/run.py
+
+## make bench-load: 50 users for 60 s on gunicorn, PostgreSQL and a Celery worker (bench/load)
+bench-load: install
+	bash bench/load/run.sh
+
+## make bench-faults: PostgreSQL restarted, Redis stopped, a worker killed (bench/faults)
+bench-faults: install
+	bash bench/faults/run.sh
 
 ## make assets: refresh GOV.UK Frontend (static/) and axe-core (tests/e2e/vendor/) from npm
 assets:

@@ -1,0 +1,266 @@
+"""Fifty people at once on the portal: officers saving drafts and their chairs submitting,
+Government Office reviewers taking and accrediting assessments, NRU analysts reading the
+dashboard and its exports. Run by bench/load/run.sh (which prepares the plan and the servers).
+
+Every write that the portal confirms (a redirect, or 200 JSON from autosave) is recorded; at
+the end the record is written to LOAD_RESULTS for verify.py to find in the database. A write
+the portal refuses, or any error page, is a locust failure.
+
+Each officer and reviewer works on assessments no other simulated user touches (taken from a
+shared queue), so a refusal is a fault of the portal, never two users racing for one row.
+"""
+
+import json
+import os
+import random
+import re
+import threading
+from collections import Counter
+from html.parser import HTMLParser
+
+from locust import FastHttpUser, between, events, task
+from locust.contrib.fasthttp import FastHttpSession
+
+PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
+RESULTS_PATH = os.environ["LOAD_RESULTS"]
+
+_lock = threading.Lock()
+_officer_work = list(PLAN["officers"])
+_reviewer_work = list(PLAN["reviewers"])
+RECORD = {"saves": Counter(), "sign_off_requests": [], "submitted": [], "decided": []}
+
+
+def _take(pool: list):
+    with _lock:
+        return pool.pop(0) if pool else None
+
+
+class _Forms(HTMLParser):
+    """The POST forms of a page: action -> the fields a browser would send (hidden inputs,
+    text with values, checked boxes), without any submit button."""
+
+    def __init__(self):
+        super().__init__()
+        self.forms: list[tuple[str, list[tuple[str, str]]]] = []
+        self._current = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form" and (a.get("method") or "").lower() == "post":
+            self._current = []
+            self.forms.append((a.get("action") or "", self._current))
+        elif tag == "input" and self._current is not None and a.get("name"):
+            kind = (a.get("type") or "text").lower()
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            if kind not in ("submit", "button", "file"):
+                self._current.append((a["name"], a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._current = None
+
+
+def form_fields(html: str, action: str | None = None) -> dict[str, str]:
+    parser = _Forms()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if action is None or form_action == action:
+            return dict(fields)
+    raise LookupError(f"no POST form with action {action!r} on the page")
+
+
+def sign_in(client: FastHttpSession, email: str) -> None:
+    page = client.get("/sign-in/", name="sign-in (page)")
+    data = {**form_fields(page.text, "/sign-in/"), "username": email, "password": PLAN["password"]}
+    with client.post("/sign-in/", data, name="sign-in", allow_redirects=False,
+                     catch_response=True) as answer:
+        if answer.status_code != 302:
+            answer.failure(f"sign-in as {email} answered {answer.status_code}")
+
+
+def expect_redirect(answer, what: str) -> bool:
+    if answer.status_code in (302, 303):
+        answer.success()
+        return True
+    summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', answer.text or "", re.S)
+    said = re.sub(r"<[^>]+>|\s+", " ", summary.group(1)).strip() if summary else ""
+    answer.failure(f"{what}: {answer.status_code} {said}")
+    return False
+
+
+class Officer(FastHttpUser):
+    """Takes a partnership's draft, changes a few answers (autosave, then save), asks the chair
+    to sign off; the chair (a second browser) signs off and submits. Then the next draft."""
+
+    weight = 35
+    wait_time = between(0.5, 2)
+
+    def on_start(self):
+        self.chair = FastHttpSession(base_url=self.host, request_event=self.environment.events.request,
+                                     user=self, network_timeout=self.network_timeout,
+                                     connection_timeout=self.connection_timeout)
+        self.work = None
+        self.edits = 0
+
+    def _next(self) -> bool:
+        self.work = _take(_officer_work)
+        if self.work is None:
+            return False
+        self.client.cookiejar.clear()
+        self.chair.cookiejar.clear()
+        sign_in(self.client, self.work["officer"])
+        self.edits = 0
+        self.target_edits = random.randint(2, 4)
+        return True
+
+    @task
+    def work_on_a_draft(self):
+        if self.work is None and not self._next():
+            self._browse()
+            return
+        if self.edits < self.target_edits:
+            self._edit()
+        else:
+            self._submit()
+            self.work = None
+
+    def _browse(self):
+        self.client.get("/decisions/", name="public decisions")
+
+    def _edit(self):
+        w = self.work
+        pk, code = w["assessment"], random.choice(w["codes"])
+        self.client.get("/assessments/", name="officer home")
+        self.client.get(f"/assessments/{pk}/", name="task list")
+        url = f"/assessments/{pk}/requirements/{code}/"
+        page = self.client.get(url, name="requirement page")
+        fields = form_fields(page.text, "")
+        version = int(fields["version"])
+        case = f"Our case for {code}, revised during the load test ({random.random():.12f})."
+        # Autosave while typing, then the Save and continue button.
+        with self.client.post(f"{url}autosave/", {"self_rating": "green", "case": case,
+                                                  "version": version},
+                              headers={"X-CSRFToken": fields["csrfmiddlewaretoken"]},
+                              name="autosave", catch_response=True) as answer:
+            if answer.status_code != 200:
+                answer.failure(f"autosave {answer.status_code}: {answer.text[:200]}")
+                return
+            self._saved(pk, code)
+            version = answer.json()["version"]
+        data = {**fields, "self_rating": "green", "case": case + " Final.", "version": version,
+                "action": "later"}
+        with self.client.post(url, data, name="requirement save", allow_redirects=False,
+                              catch_response=True) as answer:
+            if expect_redirect(answer, f"save {pk} {code}"):
+                self._saved(pk, code)
+        self.edits += 1
+
+    def _saved(self, pk, code):
+        with _lock:
+            RECORD["saves"][f"{pk}:{code}"] += 1
+
+    def _submit(self):
+        pk = self.work["assessment"]
+        page = self.client.get(f"/assessments/{pk}/check/", name="check answers")
+        with self.client.post(f"/assessments/{pk}/check/", form_fields(page.text, ""),
+                              name="ask chair to sign off", allow_redirects=False,
+                              catch_response=True) as answer:
+            if not expect_redirect(answer, f"sign-off request {pk}"):
+                return
+        with _lock:
+            RECORD["sign_off_requests"].append(pk)
+        sign_in(self.chair, self.work["chair"])
+        page = self.chair.get(f"/assessments/{pk}/sign-off/", name="sign-off page")
+        data = {**form_fields(page.text, ""), "confirm": "on"}
+        with self.chair.post(f"/assessments/{pk}/sign-off/", data, name="sign off and submit",
+                             allow_redirects=False, catch_response=True) as answer:
+            if not expect_redirect(answer, f"submit {pk}"):
+                return
+        with _lock:
+            RECORD["submitted"].append(pk)
+        self.chair.get(f"/assessments/{pk}/submitted/", name="submitted page")
+
+
+class Reviewer(FastHttpUser):
+    """One per region: works the region's queue, taking each submitted assessment and
+    accrediting it (form, then the confirm page that states the money)."""
+
+    fixed_count = 9
+    wait_time = between(0.5, 2)
+
+    def on_start(self):
+        self.work = _take(_reviewer_work)
+        self.queue = list(self.work["assessments"]) if self.work else []
+        if self.work:
+            sign_in(self.client, self.work["email"])
+
+    @task
+    def review(self):
+        if not self.work:
+            return
+        self.client.get("/review/", name="review queue")
+        if not self.queue:
+            return
+        pk = self.queue.pop(0)
+        detail = self.client.get(f"/review/assessments/{pk}/", name="review page")
+        start = form_fields(detail.text, f"/review/assessments/{pk}/start/")
+        with self.client.post(f"/review/assessments/{pk}/start/", start, name="start review",
+                              allow_redirects=False, catch_response=True) as answer:
+            if not expect_redirect(answer, f"start review {pk}"):
+                return
+        page = self.client.get(f"/review/assessments/{pk}/accredit/", name="accredit page")
+        data = {**form_fields(page.text, ""), "summary": "Accredited during the load test."}
+        confirm = self.client.post(f"/review/assessments/{pk}/accredit/", data,
+                                   name="accredit (confirm page)")
+        data = {**form_fields(confirm.text, ""), "confirm": "1"}
+        with self.client.post(f"/review/assessments/{pk}/accredit/", data, name="accredit",
+                              allow_redirects=False, catch_response=True) as answer:
+            if not expect_redirect(answer, f"accredit {pk}"):
+                return
+            letter = answer.headers.get("Location") or answer.headers.get("location")
+        with _lock:
+            RECORD["decided"].append(pk)
+        self.client.get(letter, name="decision letter")
+
+
+class Analyst(FastHttpUser):
+    """NRU staff: the national dashboard with filters and sorting, a partnership, the exports."""
+
+    fixed_count = 6
+    wait_time = between(1, 3)
+
+    def on_start(self):
+        sign_in(self.client, PLAN["analyst"])
+        self.slugs = [o["partnership"] for o in PLAN["officers"]]
+
+    @task(4)
+    def dashboard(self):
+        self.client.get("/nru/", name="dashboard")
+
+    @task(2)
+    def dashboard_filtered(self):
+        region = random.choice(["west-midlands", "london", "north-west", "yorkshire-and-the-humber"])
+        self.client.get(f"/nru/?region={region}&sort=held&order=desc", name="dashboard (filtered)")
+
+    @task(2)
+    def partnership(self):
+        self.client.get(f"/nru/partnerships/{random.choice(self.slugs)}/", name="partnership page")
+
+    @task(1)
+    def export_csv(self):
+        self.client.get("/nru/export.csv", name="export CSV")
+
+    @task(1)
+    def export_xlsx(self):
+        self.client.get("/nru/export.xlsx", name="export XLSX")
+
+
+@events.test_stop.add_listener
+def _write_results(environment, **kwargs):
+    with _lock:
+        record = {**RECORD, "saves": dict(RECORD["saves"])}
+        record["counts"] = {k: (len(v) if isinstance(v, list) else sum(v.values()))
+                            for k, v in RECORD.items()}
+    with open(RESULTS_PATH, "w", encoding="utf-8") as out:
+        json.dump(record, out, indent=1)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The load test: 50 simulated users for 60 s against gunicorn (4 workers), PostgreSQL and a
+# real Celery worker on Redis; then every confirmed write is looked for in the database.
+#
+#   bash bench/load/run.sh            (or: make bench-load)
+#   USERS=50 DURATION=60s bash bench/load/run.sh
+#
+# Prints requests, failures, median and p95 per page, then verify.py's checks. Exit status 1
+# if a request failed, a write was lost or a recompute was left owed; a p95 of 500 ms or more
+# is printed as a missed target.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+USERS="${USERS:-50}"
+DURATION="${DURATION:-60s}"
+trap stop_all EXIT
+
+locust_venv
+fresh_database
+"$PY" "$ROOT/bench/load/prepare.py" "$WORKDIR/plan.json"
+start_web
+start_worker load
+drain 600
+
+echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT (results in $WORKDIR)"
+status=0
+LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" \
+  "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
+  --run-time "$DURATION" --stop-timeout 120 --host "http://127.0.0.1:$WEB_PORT" \
+  --csv "$WORKDIR/locust" --only-summary --loglevel WARNING > "$WORKDIR/locust.log" 2>&1 || status=$?
+echo "-- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+
+"$PY" "$ROOT/bench/load/report.py" "$WORKDIR/locust_stats.csv" "$WORKDIR/locust_failures.csv" \
+  || status=1
+echo "-- after the run"
+"$PY" "$ROOT/bench/load/verify.py" "$WORKDIR/plan.json" "$WORKDIR/results.json" || status=1
+exit "$status"

@@ -1,0 +1,102 @@
+# Shared by bench/load/run.sh and bench/faults/run.sh (source it): a production-like portal on
+# this machine -- its own PostgreSQL database, gunicorn with 4 workers on 127.0.0.1:8001, a real
+# Celery worker on Redis database 9 -- and nothing of it left running afterwards.
+#
+# Every process started here is recorded by PID and stopped by that PID (never by name), so a
+# colleague's servers on the same machine are never touched.
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+PY="$ROOT/.venv/bin/python"
+LOAD_DB="${LOAD_DB:-lsp_bench_load}"
+PG_HOST="${PG_HOST:-127.0.0.1}"
+PG_PORT="${PG_PORT:-5432}"
+REDIS_DB="${REDIS_DB:-9}"
+WEB_PORT="${WEB_PORT:-8001}"
+WORKDIR="${WORKDIR:-$(mktemp -d /tmp/lsp-bench.XXXXXX)}"
+STARTED_PIDS=()
+
+export DJANGO_SETTINGS_MODULE=lsp_portal.settings
+export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$LOAD_DB"
+export CELERY_BROKER_URL="redis://127.0.0.1:6379/$REDIS_DB"
+export CELERY_TASK_ALWAYS_EAGER=0
+export DEBUG=0
+export SECRET_KEY="bench-only-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
+export ALLOWED_HOSTS="127.0.0.1,localhost"
+# Plain HTTP on the loopback: cookies cannot be Secure-only here.
+export SESSION_COOKIE_SECURE=0 CSRF_COOKIE_SECURE=0
+# Pages are rendered, static files are not fetched: no collectstatic needed.
+export STATICFILES_STORAGE=django.contrib.staticfiles.storage.StaticFilesStorage
+export EMAIL_BACKEND=django.core.mail.backends.dummy.EmailBackend
+export EVIDENCE_ROOT="$WORKDIR/evidence"
+export CONN_MAX_AGE="${CONN_MAX_AGE:-60}"
+export LOG_LEVEL=WARNING
+export DEMO_PASSWORD="${DEMO_PASSWORD:-renewal-2002-demo}"
+
+psql_admin() { psql -h "$PG_HOST" -p "$PG_PORT" -U postgres -d postgres -qAt -v ON_ERROR_STOP=1 -c "$1"; }
+
+fresh_database() {
+  echo "-- fresh database $LOAD_DB, reference data and the demo"
+  psql_admin "DROP DATABASE IF EXISTS $LOAD_DB WITH (FORCE)"
+  psql_admin "CREATE DATABASE $LOAD_DB"
+  redis-cli -n "$REDIS_DB" flushdb > /dev/null
+  "$PY" "$ROOT/manage.py" migrate --noinput -v 0
+  "$PY" "$ROOT/manage.py" load_reference_data > "$WORKDIR/reference.log"
+  "$PY" "$ROOT/manage.py" load_demo --force > "$WORKDIR/demo.log"
+}
+
+# Wait (up to $1 seconds) until the worker has applied every owed recompute.
+drain() {
+  "$PY" "$ROOT/bench/load/verify.py" --drain "${1:-300}"
+}
+
+start_web() {
+  "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" --workers 4 \
+    --bind "127.0.0.1:$WEB_PORT" --timeout 60 --graceful-timeout 5 \
+    --error-logfile "$WORKDIR/gunicorn.log" --capture-output &
+  WEB_PID=$!
+  STARTED_PIDS+=("$WEB_PID")
+  for _ in $(seq 1 60); do
+    if curl -fsS -o /dev/null "http://127.0.0.1:$WEB_PORT/sign-in/" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "gunicorn did not answer on port $WEB_PORT (see $WORKDIR/gunicorn.log)"; return 1
+}
+
+start_worker() {
+  local name="${1:-load}"
+  (cd "$ROOT" && exec "$ROOT/.venv/bin/celery" -A lsp_portal worker --loglevel=INFO \
+    --concurrency=2 --prefetch-multiplier=1 -n "$name@%h" --without-gossip --without-mingle \
+    >> "$WORKDIR/worker-$name.log" 2>&1) &
+  WORKER_PID=$!
+  STARTED_PIDS+=("$WORKER_PID")
+  for _ in $(seq 1 60); do
+    if grep -q "ready" "$WORKDIR/worker-$name.log" 2>/dev/null; then return 0; fi
+    sleep 0.5
+  done
+  echo "the Celery worker did not start (see $WORKDIR/worker-$name.log)"; return 1
+}
+
+stop_pid() {
+  local pid="$1"
+  if kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.5; done
+    kill -KILL "$pid" 2>/dev/null || true
+  fi
+}
+
+stop_all() {
+  for pid in "${STARTED_PIDS[@]}"; do stop_pid "$pid"; done
+  STARTED_PIDS=()
+}
+
+locust_venv() {
+  local venv="$ROOT/bench/.venv-load"
+  if [ ! -x "$venv/bin/locust" ]; then
+    echo "-- creating $venv with locust (kept out of the portal's own dependencies)"
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install --quiet --upgrade pip
+    "$venv/bin/pip" install --quiet "locust>=2.40,<3"
+  fi
+  LOCUST="$venv/bin/locust"
+}
