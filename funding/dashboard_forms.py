@@ -49,15 +49,6 @@ class DashboardFilterForm(forms.Form):
         self.fields["fund"].choices = [(f.code, f"{f.code} – {f.name}") for f in funds]
         self.fields["year"].choices = [(y.label, y.label) for y in years]
         self.fields["region"].choices = [("", "All regions"), *((r.slug, r.name) for r in regions)]
-        self.helper = FormHelper()
-        self.helper.form_tag = False
-        self.helper.disable_csrf = True  # a GET form: no token in the address
-        self.helper.layout = Layout(
-            Field.select("fund"), Field.select("year"), Field.select("region"),
-            Field.select("status"), Field.select("provenance"), "sort", "order",
-            Button.secondary("apply", "Apply filters"),
-        )
-
     def full_clean(self):
         super().full_clean()
         # Sort and order are hidden: report their errors above the form, not beside a field.
