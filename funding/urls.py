@@ -12,4 +12,6 @@ urlpatterns = [
          name="releasepolicy-change"),
     path("policies/<int:pk>/own-share/", views.ReleasePolicyOverrideView.as_view(),
          name="releasepolicy-override"),
+    path("partnerships/<slug:slug>/", views.PartnershipFundingView.as_view(),
+         name="partnership-funding"),
 ]

@@ -9,10 +9,16 @@ from django.views.generic import TemplateView
 
 from core.errors import ApplicationError
 from partnerships.models import Role
-from partnerships.selectors import user_has_role
+from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from .forms import ReleaseOverrideForm, ReleasePolicyForm, as_fraction, as_percent
-from .selectors import policy_partnerships_affected, release_policies
+from .selectors import (
+    TimelineItem,
+    partnership_funding_summary,
+    partnership_funding_timeline,
+    policy_partnerships_affected,
+    release_policies,
+)
 from .services import release_policy_change, release_policy_change_plan
 
 STALE = ("This policy was changed by someone else after you opened the page. Nothing was "
@@ -170,3 +176,83 @@ class ReleasePolicyOverrideView(_ChangeView):
             _pct(current.fraction) if current else "As the policy says",
             _pct(new) if new is not None else "As the policy says",
         )]
+
+
+# --- A partnership's money ----------------------------------------------------------------------
+
+
+def _audience(user, partnership) -> str:
+    """Which of the viewer's pages a decision is read on: the partnership's own ("lsp"), the
+    Government Office review ("reviewer") or NRU's ("nru"). A person with several roles reads it
+    where their closest role puts them."""
+    if user_has_role(user, Role.LSP_OFFICER, Role.LSP_CHAIR, partnership=partnership):
+        return "lsp"
+    if user_has_role(user, Role.GO_REVIEWER, region=partnership.local_authority.region_id):
+        return "reviewer"
+    return "nru"
+
+
+def _cause_link(item: TimelineItem, *, audience: str, is_admin: bool,
+                partnership) -> tuple[str, str] | None:
+    """(url, link text) of the page behind an entry that this viewer may open, or None when
+    there is none for them (a policy change for anyone but an administrator, a repair)."""
+    event = item.event
+    if event is not None:
+        if event.decision_id:
+            if audience == "lsp":
+                url = reverse("accreditation:decision-letter",
+                              args=[event.assessment_id, event.decision_id])
+            else:
+                url = reverse("review:decision-letter", args=[event.decision_id])
+            return url, "Read the decision"
+        if audience == "lsp":
+            return (reverse("accreditation:assessment-history", args=[event.assessment_id]),
+                    "See the self-assessment's history")
+        if audience == "reviewer":
+            return reverse("review:assessment-detail", args=[event.assessment_id]), "See the review"
+        return (reverse("dashboard:partnership-show", args=[partnership.slug]),
+                "See the partnership's history")
+    if item.policy_change is not None and is_admin:
+        url = reverse("funding:releasepolicy-detail", args=[item.policy_change.policy_id])
+        return f"{url}#change-{item.policy_change.pk}", "See the policy change"
+    return None
+
+
+class PartnershipFundingView(LoginRequiredMixin, TemplateView):
+    """A partnership's allocations with released, held and provenance, and every movement of
+    released money tied to what caused it. Its officers and chair, its region's reviewers and
+    NRU staff (`partnerships_visible_to`); 404 for anyone else."""
+
+    template_name = "funding/partnership_funding.html"
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.user.is_authenticated:
+            self.partnership = get_object_or_404(partnerships_visible_to(request.user),
+                                                 slug=kwargs["slug"])
+        return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        user, partnership = self.request.user, self.partnership
+        audience = _audience(user, partnership)
+        is_admin = user_has_role(user, Role.NRU_ADMIN)
+        summary = partnership_funding_summary(partnership=partnership)
+        timeline = [
+            (item, _cause_link(item, audience=audience, is_admin=is_admin,
+                               partnership=partnership))
+            for item in partnership_funding_timeline(partnership=partnership)
+        ]
+        back = {
+            "lsp": (reverse("accreditation:home"), "Back to your partnership"),
+            "reviewer": (reverse("review:queue"), "Back to the review queue"),
+            "nru": (reverse("dashboard:partnership-show", args=[partnership.slug]),
+                    f"Back to {partnership.name}'s history"),
+        }[audience]
+        sources = {line.allocation.source for line in summary.lines if line.allocation.source}
+        return super().get_context_data(
+            partnership=partnership,
+            summary=summary,
+            sources=sorted(sources, key=lambda source: source.key),
+            timeline=timeline,
+            back=back,
+            **kwargs,
+        )

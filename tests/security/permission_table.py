@@ -50,6 +50,7 @@ URL_KWARGS = {
     "funding:releasepolicy-detail": {"pk": "policy.pk"},
     "funding:releasepolicy-change": {"pk": "policy.pk"},
     "funding:releasepolicy-override": {"pk": "policy.pk"},
+    "funding:partnership-funding": {"slug": "partnership_a.slug"},
     "dashboard:partnership-show": {"slug": "partnership_a.slug"},
     "public:decisions-show": {"year_start": "cycle_2002.year_start"},
     "public:decisions-csv": {"year_start": "cycle_2002.year_start"},
@@ -153,6 +154,10 @@ funding:releasepolicy-change              GET     login 404   404   404   404   
                                           POST    login 404   404   404   404   404   404   200
 funding:releasepolicy-override            GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
+
+# A partnership's money and its timeline: its officers and chair, its region's reviewers, NRU.
+funding:partnership-funding               GET     login 200   404   200   200   404   200   200
+                                          POST    login 405   404   405   405   404   405   405
 
 # The national dashboard and its exports: NRU staff; imports: NRU administrators.
 dashboard:dashboard-show                  GET     login 404   404   404   404   404   200   200
