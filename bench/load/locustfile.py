@@ -75,17 +75,19 @@ def sign_in(client: FastHttpSession, email: str) -> None:
     data = {**form_fields(page.text, "/sign-in/"), "username": email, "password": PLAN["password"]}
     with client.post("/sign-in/", data, name="sign-in", allow_redirects=False,
                      catch_response=True) as answer:
-        if answer.status_code != 302:
-            answer.failure(f"sign-in as {email} answered {answer.status_code}")
+        expect_redirect(answer, f"sign-in as {email}", r"^/$")
 
 
-def expect_redirect(answer, what: str) -> bool:
-    if answer.status_code in (302, 303):
+def expect_redirect(answer, what: str, to: str) -> bool:
+    """A write is confirmed by a redirect to the page that follows it (`to`, a regular
+    expression for the path); any other answer, a redirect to sign in included, is a failure."""
+    location = answer.headers.get("Location") or answer.headers.get("location") or ""
+    if answer.status_code in (302, 303) and re.search(to, location.split("?")[0]):
         answer.success()
         return True
     summary = re.search(r'govuk-error-summary__list">(.*?)</ul>', answer.text or "", re.S)
     said = re.sub(r"<[^>]+>|\s+", " ", summary.group(1)).strip() if summary else ""
-    answer.failure(f"{what}: {answer.status_code} {said}")
+    answer.failure(f"{what}: {answer.status_code} {location} {said}".strip())
     return False
 
 
@@ -152,7 +154,7 @@ class Officer(FastHttpUser):
                 "action": "later"}
         with self.client.post(url, data, name="requirement save", allow_redirects=False,
                               catch_response=True) as answer:
-            if expect_redirect(answer, f"save {pk} {code}"):
+            if expect_redirect(answer, f"save {pk} {code}", rf"^/assessments/{pk}/$"):
                 self._saved(pk, code)
         self.edits += 1
 
@@ -166,7 +168,7 @@ class Officer(FastHttpUser):
         with self.client.post(f"/assessments/{pk}/check/", form_fields(page.text, ""),
                               name="ask chair to sign off", allow_redirects=False,
                               catch_response=True) as answer:
-            if not expect_redirect(answer, f"sign-off request {pk}"):
+            if not expect_redirect(answer, f"sign-off request {pk}", rf"^/assessments/{pk}/$"):
                 return
         with _lock:
             RECORD["sign_off_requests"].append(pk)
@@ -175,7 +177,7 @@ class Officer(FastHttpUser):
         data = {**form_fields(page.text, ""), "confirm": "on"}
         with self.chair.post(f"/assessments/{pk}/sign-off/", data, name="sign off and submit",
                              allow_redirects=False, catch_response=True) as answer:
-            if not expect_redirect(answer, f"submit {pk}"):
+            if not expect_redirect(answer, f"submit {pk}", rf"^/assessments/{pk}/submitted/$"):
                 return
         with _lock:
             RECORD["submitted"].append(pk)
@@ -207,7 +209,7 @@ class Reviewer(FastHttpUser):
         start = form_fields(detail.text, f"/review/assessments/{pk}/start/")
         with self.client.post(f"/review/assessments/{pk}/start/", start, name="start review",
                               allow_redirects=False, catch_response=True) as answer:
-            if not expect_redirect(answer, f"start review {pk}"):
+            if not expect_redirect(answer, f"start review {pk}", rf"^/review/assessments/{pk}/$"):
                 return
         page = self.client.get(f"/review/assessments/{pk}/accredit/", name="accredit page")
         data = {**form_fields(page.text, ""), "summary": "Accredited during the load test."}
@@ -216,7 +218,7 @@ class Reviewer(FastHttpUser):
         data = {**form_fields(confirm.text, ""), "confirm": "1"}
         with self.client.post(f"/review/assessments/{pk}/accredit/", data, name="accredit",
                               allow_redirects=False, catch_response=True) as answer:
-            if not expect_redirect(answer, f"accredit {pk}"):
+            if not expect_redirect(answer, f"accredit {pk}", r"^/review/decisions/\d+/letter/$"):
                 return
             letter = answer.headers.get("Location") or answer.headers.get("location")
         with _lock:

@@ -10,6 +10,7 @@ PY="$ROOT/.venv/bin/python"
 LOAD_DB="${LOAD_DB:-lsp_bench_load}"
 PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
+REDIS_PORT="${REDIS_PORT:-6379}"
 REDIS_DB="${REDIS_DB:-9}"
 WEB_PORT="${WEB_PORT:-8001}"
 WORKDIR="${WORKDIR:-$(mktemp -d /tmp/lsp-bench.XXXXXX)}"
@@ -17,7 +18,7 @@ STARTED_PIDS=()
 
 export DJANGO_SETTINGS_MODULE=lsp_portal.settings
 export DATABASE_URL="postgres://postgres@$PG_HOST:$PG_PORT/$LOAD_DB"
-export CELERY_BROKER_URL="redis://127.0.0.1:6379/$REDIS_DB"
+export CELERY_BROKER_URL="redis://127.0.0.1:$REDIS_PORT/$REDIS_DB"
 export CELERY_TASK_ALWAYS_EAGER=0
 export DEBUG=0
 export SECRET_KEY="bench-only-$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')"
@@ -38,7 +39,7 @@ fresh_database() {
   echo "-- fresh database $LOAD_DB, reference data and the demo"
   psql_admin "DROP DATABASE IF EXISTS $LOAD_DB WITH (FORCE)"
   psql_admin "CREATE DATABASE $LOAD_DB"
-  redis-cli -n "$REDIS_DB" flushdb > /dev/null
+  redis-cli -p "$REDIS_PORT" -n "$REDIS_DB" flushdb > /dev/null
   "$PY" "$ROOT/manage.py" migrate --noinput -v 0
   "$PY" "$ROOT/manage.py" load_reference_data > "$WORKDIR/reference.log"
   "$PY" "$ROOT/manage.py" load_demo --force > "$WORKDIR/demo.log"
