@@ -133,3 +133,59 @@ def html_problems(html: str, policy: str) -> list[str]:
             problems.append(f"<form method=post action={form.action!r}> at line {form.line} "
                             "has no CSRF token")
     return problems
+
+
+class _Submission(HTMLParser):
+    """What a browser sends from each POST form: hidden and filled inputs, checked boxes and
+    radios, textareas and selected options; no buttons, no files."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.forms: list[tuple[str, dict[str, str]]] = []
+        self._fields: dict[str, str] | None = None
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = {k: (v or "") for k, v in attrs}
+        if tag == "form" and a.get("method", "").lower() == "post":
+            self._fields = {}
+            self.forms.append((a.get("action", ""), self._fields))
+        elif self._fields is None or (not a.get("name") and tag != "option"):
+            return
+        elif tag == "input":
+            kind = a.get("type", "text").lower()
+            if kind in ("submit", "button", "image", "file", "reset"):
+                return
+            if kind in ("checkbox", "radio") and "checked" not in a:
+                return
+            self._fields[a["name"]] = a.get("value", "on" if kind == "checkbox" else "")
+        elif tag == "textarea":
+            self._textarea = a["name"]
+            self._fields[self._textarea] = ""
+        elif tag == "select":
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self._fields[self._select] = a.get("value", "")
+
+    def handle_data(self, data):
+        if self._textarea and self._fields is not None:
+            self._fields[self._textarea] += data
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._fields = None
+        elif tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+
+def post_fields(html: str, action: str = "") -> dict[str, str]:
+    """The fields a browser would submit from the page's POST form with this action."""
+    parser = _Submission()
+    parser.feed(html)
+    for form_action, fields in parser.forms:
+        if form_action == action:
+            return dict(fields)
+    raise LookupError(f"no POST form with action {action!r} on the page")
