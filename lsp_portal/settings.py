@@ -37,6 +37,9 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_fsm",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
     "core",
     "partnerships",
     "accreditation",
@@ -131,6 +134,23 @@ MEDIA_ROOT = env.path("EVIDENCE_ROOT", default=BASE_DIR / "var" / "evidence")
 MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+
+# Read API (funding/api.py): tokens for NRU staff; published decisions open to anyone.
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "LSP Portal read API",
+    "DESCRIPTION": "Partnerships, allocations with released and held money, and accreditation "
+                   "decisions. Amounts are whole pence.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"

@@ -13,5 +13,6 @@ urlpatterns = [
     path("funding/", include("funding.urls")),
     path("nru/", include("funding.dashboard_urls")),
     path("decisions/", include("funding.public_urls")),
+    path("api/", include("funding.api_urls")),
     path("performance/", include("performance.urls")),
 ]

@@ -183,6 +183,20 @@ public:decisions-csv                      GET     200   200   200   200   200   
 public:decisions-json                     GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 
+# The read API answers tokens, not sessions: signed in or not, partnerships and allocations
+# without an NRU token are 401 (tests/funding/test_api.py tries the tokens of every role);
+# decisions, the schema and its documentation page are public.
+api:partnership-list                      GET     401   401   401   401   401   401   401   401
+                                          POST    401   401   401   401   401   401   401   401
+api:allocation-list                       GET     401   401   401   401   401   401   401   401
+                                          POST    401   401   401   401   401   401   401   401
+api:decision-list                         GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+api:schema                                GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+api:docs                                  GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+
 # Targets and progress returns: the partnership's officers and chair keep them; its region's
 # reviewers and NRU staff read them; NRU staff see the national counts. The home page sends
 # someone with a single partnership straight to its targets.
