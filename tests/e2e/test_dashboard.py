@@ -96,6 +96,9 @@ def test_public_decisions_page_signed_out(page, axe_check):
     expect(west.get_by_role("row", name=re.compile("Walsall"))).to_contain_text("Deferred pending review")
     expect(page.get_by_role("link", name="Download these decisions as CSV (open data)")).to_be_visible()
     axe_check(page)
+    page.goto("/api/docs/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("LSP Portal read API")
+    axe_check(page)
 
 
 def test_admin_previews_an_import_with_errors_then_a_good_one(page, sign_in, axe_check, tmp_path):

@@ -163,6 +163,14 @@ def test_schema_and_documentation_page(client, world):
     assert "Authorization: Token &lt;key&gt;" in html
 
 
+def test_schema_validates_without_warnings(tmp_path):
+    from django.core.management import call_command
+
+    target = tmp_path / "schema.yaml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    assert "/api/v1/allocations/" in target.read_text()
+
+
 # --- Schemathesis: the API against its own schema ----------------------------------------------
 
 def test_api_conforms_to_its_schema(world):
