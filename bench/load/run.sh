@@ -23,12 +23,17 @@ drain 600
 
 echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT (results in $WORKDIR)"
+web_cpu=$(cpu_seconds "$WEB_PID")
+worker_cpu=$(cpu_seconds "$WORKER_PID")
 status=0
 LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" \
   "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
   --run-time "$DURATION" --stop-timeout 120 --host "http://127.0.0.1:$WEB_PORT" \
   --csv "$WORKDIR/locust" --only-summary --loglevel WARNING > "$WORKDIR/locust.log" 2>&1 || status=$?
 echo "-- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "-- CPU used during the run: gunicorn $(awk -v a="$web_cpu" -v b="$(cpu_seconds "$WEB_PID")" \
+  'BEGIN { printf "%.1f", b - a }') s, Celery worker $(awk -v a="$worker_cpu" \
+  -v b="$(cpu_seconds "$WORKER_PID")" 'BEGIN { printf "%.1f", b - a }') s"
 
 "$PY" "$ROOT/bench/load/report.py" "$WORKDIR/locust_stats.csv" "$WORKDIR/locust_failures.csv" \
   || status=1

@@ -91,6 +91,18 @@ stop_all() {
   STARTED_PIDS=()
 }
 
+# CPU seconds used so far by a process we started and its children (gunicorn's workers,
+# Celery's pool), from /proc.
+cpu_seconds() {
+  local pids="$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
+  local ticks=0
+  for p in $pids; do
+    [ -r "/proc/$p/stat" ] || continue
+    ticks=$((ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat")))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
 locust_venv() {
   local venv="$ROOT/bench/.venv-load"
   if [ ! -x "$venv/bin/locust" ]; then

@@ -227,18 +227,17 @@ def test_the_strategies_reach_every_kind_of_trouble():
     """The generator really produces what the module promises (NUL, overlong, lists, gaps)."""
     seen = {"nul": False, "long": False, "list": False, "missing": False, "markup": False}
 
-    @settings(HYPOTHESIS, max_examples=300)
+    # Derandomized: this checks the generator itself, so it must not pass or fail by luck.
+    @settings(HYPOTHESIS, max_examples=500, derandomize=True)
     @given(data=form_data({"a": [], "b": ["x"]}))
     def look(data):
         for value in data.values():
             if isinstance(value, list):
                 seen["list"] = True
-            elif "\x00" in value:
-                seen["nul"] = True
-            elif len(value) > 1000:
-                seen["long"] = True
-            elif "<script>" in value:
-                seen["markup"] = True
+            for text in value if isinstance(value, list) else [value]:
+                seen["nul"] |= "\x00" in text
+                seen["long"] |= len(text) > 1000
+                seen["markup"] |= "<script>" in text
         if len(data) < 2:
             seen["missing"] = True
 
