@@ -48,6 +48,13 @@ class HomeView(LoginRequiredMixin, TemplateView):
         return context
 
 
+class AccessibilityStatementView(TemplateView):
+    """The accessibility statement: public, like the published decisions (GET only)."""
+
+    template_name = "core/accessibility.html"
+    http_method_names = ["get", "head", "options"]
+
+
 def _scope_text(assignment) -> str:
     if assignment.partnership_id:
         partnership = assignment.partnership

@@ -71,6 +71,8 @@ core:sign-in                              GET     200   302   302   302   302   
                                           POST    200   302   302   302   302   302   302   302
 core:sign-out                             GET     405   405   405   405   405   405   405   405
                                           POST    login login login login login login login login
+core:accessibility                        GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
 core:session-keepalive                    GET     405   405   405   405   405   405   405   405
                                           POST    401   200   200   200   200   200   200   200
 
