@@ -53,6 +53,18 @@ def require_chromium():
 
 
 @pytest.fixture(autouse=True)
+def _tasks_run_in_process():
+    """Tasks run in the test's own process after commit, as in `make run`, even when CI sets a
+    real broker: the tests that need a real worker say so (tests/integration, celery_publishing)."""
+    from lsp_portal.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
+
+
+@pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,

@@ -35,7 +35,9 @@ PRODUCTION = {
 
 def _manage(*args, env: dict) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items()
-             if k not in PRODUCTION and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))}
+             if k not in PRODUCTION and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))
+             # The browser tests set this for their own process; production never has it.
+             and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120, check=False)
 
