@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import (
     AccreditationEvent,
     AreaOfConcern,
@@ -26,19 +28,6 @@ class CycleAdmin(admin.ModelAdmin):
 class RequirementAdmin(admin.ModelAdmin):
     list_display = ["code", "title", "cycle", "order", "is_core", "wording_status"]
     list_filter = ["cycle", "is_core"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Assessments, decisions and events change only through the services (and their audit)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class EventInline(admin.TabularInline):

@@ -4,6 +4,19 @@ from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from .models import Source, User
 
 
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """For records that change only through services (with their audit): shown, never edited."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ["email"]

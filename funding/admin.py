@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from core.admin import ReadOnlyAdmin
+
 from .models import (
     Allocation,
     FinancialYear,
@@ -20,19 +22,6 @@ class FundAdmin(admin.ModelAdmin):
 @admin.register(FinancialYear)
 class FinancialYearAdmin(admin.ModelAdmin):
     list_display = ["label", "starts_on", "ends_on"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money changes through services (allocation import, policy change), never by hand here."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Allocation)
