@@ -48,9 +48,7 @@ def partnership_scope_q(user, *, prefix: str = "") -> Q:
         return Q()
     partnership_ids = {a.partnership_id for a in _assignments(user) if a.partnership_id}
     region_ids = {a.region_id for a in _assignments(user) if a.region_id}
-    if not partnership_ids and not region_ids:
-        return Q(pk__in=[]) if not prefix else Q(**{f"{prefix}pk__in": []})
-    q = Q(**{f"{prefix}pk__in": partnership_ids}) if partnership_ids else Q(pk__in=[])
+    q = Q(**{f"{prefix}pk__in": partnership_ids})  # empty set: matches nothing
     if region_ids:
         q |= Q(**{f"{prefix}local_authority__region_id__in": region_ids})
     return q
