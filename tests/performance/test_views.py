@@ -332,6 +332,16 @@ def test_national_page_filters_by_theme_and_year(client, world):
     assert "Standing of health targets by region, as at 2002/03" in response.content.decode()
 
 
+def test_national_tables_carry_their_captions(client, world):
+    """Both count tables (by region, by theme) come from one include, each with its caption."""
+    client.force_login(world["users"]["analyst"])
+    response = client.get(reverse("performance:progress-national"), {"theme": "health", "as_at": "2002"})
+    html = response.content.decode()
+    assert 'id="by-region"' in html and 'id="by-theme"' in html
+    assert "The figures in the chart: health targets by region</caption>" in html
+    assert "All regions by theme, as at 2002/03</caption>" in html
+
+
 def test_national_page_refuses_a_bad_filter_plainly(client, world):
     client.force_login(world["users"]["analyst"])
     response = client.get(reverse("performance:progress-national"), {"theme": "weather"})
