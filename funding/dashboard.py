@@ -12,6 +12,8 @@ there is one, marked as not governing the money.
 
 from dataclasses import dataclass, field
 
+from django.core.cache import caches
+from django.db import connection
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -33,7 +35,15 @@ from accreditation.models import Cycle, FundingState, SelfAssessment
 from core.models import Provenance
 from partnerships.models import Partnership, RecomputeRequest, Region
 
-from .models import Allocation, FinancialYear, Fund, ReconcileRun, ReleaseEntry, ReleasePolicy
+from .models import (
+    Allocation,
+    FiguresVersion,
+    FinancialYear,
+    Fund,
+    ReconcileRun,
+    ReleaseEntry,
+    ReleasePolicy,
+)
 from .selectors import allocation_figures
 
 DEFAULT_FUND = "NRF"
@@ -212,7 +222,36 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
     )
 
 
+def figures_version() -> int | None:
+    """The version of the committed figures (`FiguresVersion`), or None when it cannot be
+    trusted here: on a database without the triggers that move it, or inside a transaction,
+    whose own writes move it only when it commits (one query, none in the None cases)."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    return FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+
+
 def dashboard_regions(scope: DashboardScope) -> list[Region]:
+    """Every region with the fund-year's figures (`_regions_with_figures`), from the figures
+    cache when the committed figures have not changed since they were computed (ADR 0011).
+
+    The key holds the figures version and the scope; a write to anything the figures come from
+    moves the version when it commits, so a cached entry is never served after a change. The
+    timeout only bounds memory: correctness does not depend on it."""
+    version = figures_version()
+    if version is None:
+        return _regions_with_figures(scope)
+    cycle = scope.cycle.pk if scope.cycle is not None else 0
+    key = f"dashboard-regions:{version}:{scope.fund.pk}:{scope.year.pk}:{cycle}"
+    cache = caches["figures"]
+    regions = cache.get(key)
+    if regions is None:
+        regions = _regions_with_figures(scope)
+        cache.set(key, regions)
+    return regions
+
+
+def _regions_with_figures(scope: DashboardScope) -> list[Region]:
     """Every region (none left out, so it also lists the regions to filter by), with the
     fund-year's figures for its partnerships: two queries, each one pass grouped by region.
 

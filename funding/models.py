@@ -234,3 +234,20 @@ class ReleaseEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValidationError("Release entries are append-only: they cannot be deleted.")
+
+
+class FiguresVersion(models.Model):
+    """One row whose `version` changes whenever a committed transaction changed anything the
+    national figures are computed from: allocations, the ledger, funding states, which region a
+    partnership is in. PostgreSQL triggers write it (migration 0004), at commit, with a number
+    from a sequence, so a rolled-back transaction never reuses one. The dashboard keys its cached
+    regional aggregates on it (`funding.dashboard`, ADR 0011)."""
+
+    version = models.BigIntegerField()
+    changed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = "figures version"
+
+    def __str__(self):
+        return f"Figures version {self.version} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

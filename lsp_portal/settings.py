@@ -91,6 +91,19 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Per-process memory caches: nothing shared, so nothing fails when Redis is away. "figures" holds
+# the dashboard's regional aggregates keyed on the committed figures version (ADR 0011): a few
+# kilobytes per fund-year, recomputed by each process after any change.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
+    "figures": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "figures",
+        "TIMEOUT": 600,
+        "OPTIONS": {"MAX_ENTRIES": 200},
+    },
+}
+
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
