@@ -366,9 +366,10 @@ def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
     )
 
 
-def published_totals(cycle: Cycle) -> dict:
-    """Counts by decision and the NRF total of the cycle's year, from the database."""
-    return published_decisions(cycle).aggregate(
+def published_totals(decisions: QuerySet[Partnership]) -> dict:
+    """Counts by decision and the NRF total of a cycle's `published_decisions`, from the
+    database."""
+    return decisions.aggregate(
         partnerships=Count("pk"),
         accredited=Count("pk", filter=Q(decision=FundingState.ACCREDITED)),
         deferred=Count("pk", filter=Q(decision=FundingState.DEFERRED)),

@@ -59,7 +59,10 @@ def _records(cycle) -> list[dict]:
 
 
 def _cycle_context(cycle) -> dict:
-    rows = list(dashboard.published_decisions(cycle))
+    decisions = dashboard.published_decisions(cycle)
+    rows = list(decisions)
+    for p in rows:
+        p.decision_label = DECISION_LABELS.get(p.decision, p.decision)
     regions = []
     for name, members in groupby(rows, key=lambda p: p.local_authority.region.name):
         members = list(members)
@@ -68,7 +71,7 @@ def _cycle_context(cycle) -> dict:
             "government_office": members[0].local_authority.region.government_office,
             "rows": members,
         })
-    return {"cycle": cycle, "regions": regions, "totals": dashboard.published_totals(cycle)}
+    return {"cycle": cycle, "regions": regions, "totals": dashboard.published_totals(decisions)}
 
 
 class DecisionsListView(TemplateView):
@@ -77,7 +80,7 @@ class DecisionsListView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         cycles = dashboard.published_cycles(today=timezone.localdate())
-        context.update(cycles=[_cycle_context(c) for c in cycles], decision_labels=DECISION_LABELS)
+        context.update(cycles=[_cycle_context(c) for c in cycles])
         return context
 
 
@@ -87,7 +90,7 @@ class DecisionsShowView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         cycle = _published_cycle_or_404(kwargs["year_start"])
-        context.update(_cycle_context(cycle), decision_labels=DECISION_LABELS)
+        context.update(_cycle_context(cycle))
         return context
 
 
