@@ -10,7 +10,9 @@ cycle releases everything; its status column then shows the cycle of the same fi
 there is one, marked as not governing the money.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from django.core.cache import caches
 from django.db import connection
@@ -45,6 +47,8 @@ from .models import (
     ReleasePolicy,
 )
 from .selectors import allocation_figures
+
+T = TypeVar("T")
 
 DEFAULT_FUND = "NRF"
 DEFAULT_YEAR = "2002/03"
@@ -231,24 +235,31 @@ def figures_version() -> int | None:
     return FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
 
 
-def dashboard_regions(scope: DashboardScope) -> list[Region]:
-    """Every region with the fund-year's figures (`_regions_with_figures`), from the figures
-    cache when the committed figures have not changed since they were computed (ADR 0011).
+def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
+    """`compute()`, or what it returned before if the committed figures have not changed since:
+    the per-process figures cache, keyed on `name`, `parts` and the figures version (ADR 0011).
 
-    The key holds the figures version and the scope; a write to anything the figures come from
-    moves the version when it commits, so a cached entry is never served after a change. The
-    timeout only bounds memory: correctness does not depend on it."""
+    A write to anything the figures come from moves the version when it commits, so a cached
+    value is never served after a change. Where the version cannot be trusted (`figures_version`
+    is None) it is always computed. The cache's timeout only bounds memory."""
     version = figures_version()
     if version is None:
-        return _regions_with_figures(scope)
-    cycle = scope.cycle.pk if scope.cycle is not None else 0
-    key = f"dashboard-regions:{version}:{scope.fund.pk}:{scope.year.pk}:{cycle}"
+        return compute()
+    key = ":".join([name, str(version), *map(str, parts)])
     cache = caches["figures"]
-    regions = cache.get(key)
-    if regions is None:
-        regions = _regions_with_figures(scope)
-        cache.set(key, regions)
-    return regions
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value)
+    return value
+
+
+def dashboard_regions(scope: DashboardScope) -> list[Region]:
+    """Every region with the fund-year's figures (`_regions_with_figures`), cached until the
+    figures change."""
+    cycle = scope.cycle.pk if scope.cycle is not None else 0
+    return figures_cached("dashboard-regions", (scope.fund.pk, scope.year.pk, cycle),
+                          lambda: _regions_with_figures(scope))
 
 
 def _regions_with_figures(scope: DashboardScope) -> list[Region]:

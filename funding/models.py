@@ -238,10 +238,11 @@ class ReleaseEntry(models.Model):
 
 class FiguresVersion(models.Model):
     """One row whose `version` changes whenever a committed transaction changed anything the
-    national figures are computed from: allocations, the ledger, funding states, which region a
-    partnership is in. PostgreSQL triggers write it (migration 0004), at commit, with a number
-    from a sequence, so a rolled-back transaction never reuses one. The dashboard keys its cached
-    regional aggregates on it (`funding.dashboard`, ADR 0011)."""
+    national dashboard's regional figures or the published decisions are computed from:
+    allocations, the ledger, funding states and review dates, names and regions of partnerships
+    and authorities, cycles, sources. PostgreSQL triggers write it (migration 0005), at commit,
+    with a number from a sequence, so a rolled-back transaction never reuses one. Both pages key
+    what they cache on it (`funding.dashboard.figures_cached`, ADR 0011)."""
 
     version = models.BigIntegerField()
     changed_at = models.DateTimeField()

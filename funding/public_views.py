@@ -7,6 +7,7 @@ import io
 from itertools import groupby
 
 from django.http import Http404, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
@@ -58,20 +59,28 @@ def _records(cycle) -> list[dict]:
     return records
 
 
-def _cycle_context(cycle) -> dict:
-    decisions = dashboard.published_decisions(cycle)
-    rows = list(decisions)
-    for p in rows:
-        p.decision_label = DECISION_LABELS.get(p.decision, p.decision)
-    regions = []
-    for name, members in groupby(rows, key=lambda p: p.local_authority.region.name):
-        members = list(members)
-        regions.append({
-            "name": name,
-            "government_office": members[0].local_authority.region.government_office,
-            "rows": members,
+def _written_answer(cycle) -> str:
+    """The cycle's decisions as the written answer's HTML, rendered once per change of the
+    figures (`dashboard.figures_cached`): the list is public and read far more than it changes."""
+
+    def render():
+        decisions = dashboard.published_decisions(cycle)
+        rows = list(decisions)
+        for p in rows:
+            p.decision_label = DECISION_LABELS.get(p.decision, p.decision)
+        regions = []
+        for name, members in groupby(rows, key=lambda p: p.local_authority.region.name):
+            members = list(members)
+            regions.append({
+                "name": name,
+                "government_office": members[0].local_authority.region.government_office,
+                "rows": members,
+            })
+        return render_to_string("public/_written_answer.html", {
+            "cycle": cycle, "regions": regions, "totals": dashboard.published_totals(decisions),
         })
-    return {"cycle": cycle, "regions": regions, "totals": dashboard.published_totals(decisions)}
+
+    return dashboard.figures_cached("written-answer", (cycle.pk,), render)
 
 
 class DecisionsListView(TemplateView):
@@ -80,7 +89,7 @@ class DecisionsListView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         cycles = dashboard.published_cycles(today=timezone.localdate())
-        context.update(cycles=[_cycle_context(c) for c in cycles])
+        context.update(cycles=[{"cycle": c, "written_answer": _written_answer(c)} for c in cycles])
         return context
 
 
@@ -90,7 +99,7 @@ class DecisionsShowView(TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         cycle = _published_cycle_or_404(kwargs["year_start"])
-        context.update(_cycle_context(cycle))
+        context.update(cycle=cycle, written_answer=_written_answer(cycle))
         return context
 
 

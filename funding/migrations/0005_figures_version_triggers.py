@@ -1,5 +1,6 @@
-"""On PostgreSQL, any committed change to what the national figures are computed from moves
-`funding_figuresversion.version` to a new number (ADR 0011).
+"""On PostgreSQL, any committed change to what the national dashboard's regional figures or the
+published decisions are computed from moves `funding_figuresversion.version` to a new number
+(ADR 0011).
 
 The triggers are constraint triggers, DEFERRABLE INITIALLY DEFERRED: they run when the writing
 transaction commits, after it has taken every other lock it needed, so the one version row is
@@ -9,11 +10,11 @@ row; the others see the transaction-local marker and return. The number comes fr
 which a rollback never gives back: a cache entry keyed on a version can never be mistaken for the
 figures of a later transaction. The row is upserted, so it comes back after a TRUNCATE (`flush`).
 
-Watched: allocations and the ledger (any row change); self-assessments (insert, delete, or a
-change of funding state, cycle or partnership: the officer's autosaves are not watched);
-partnerships (their authority), authorities (their region) and regions (any change).
-Other databases (SQLite, the embedded default) have no triggers: the dashboard does not cache
-there.
+Watched: allocations, the ledger, regions, cycles, funds, financial years and sources (any row
+change); self-assessments (insert, delete, or a change of funding state, review date, cycle or
+partnership: the officer's autosaves are not watched); partnerships (their authority or name) and
+authorities (their region, name or GSS code).
+Other databases (SQLite, the embedded default) have no triggers: nothing is cached there.
 """
 
 from django.db import migrations
@@ -42,20 +43,25 @@ ON CONFLICT (id) DO NOTHING;
 
 # (table, trigger suffix, events, WHEN condition or None)
 WATCHED = [
-    ("funding_allocation", "any", "INSERT OR UPDATE OR DELETE", None),
-    ("funding_releaseentry", "any", "INSERT OR UPDATE OR DELETE", None),
-    ("partnerships_region", "any", "INSERT OR UPDATE OR DELETE", None),
+    *[(table, "any", "INSERT OR UPDATE OR DELETE", None) for table in (
+        "funding_allocation", "funding_releaseentry", "funding_fund", "funding_financialyear",
+        "partnerships_region", "accreditation_cycle", "core_source",
+    )],
     ("accreditation_selfassessment", "rows", "INSERT OR DELETE", None),
     ("accreditation_selfassessment", "state", "UPDATE",
      "OLD.funding_state IS DISTINCT FROM NEW.funding_state "
+     "OR OLD.review_date IS DISTINCT FROM NEW.review_date "
      "OR OLD.cycle_id IS DISTINCT FROM NEW.cycle_id "
      "OR OLD.partnership_id IS DISTINCT FROM NEW.partnership_id"),
     ("partnerships_partnership", "rows", "INSERT OR DELETE", None),
-    ("partnerships_partnership", "authority", "UPDATE",
-     "OLD.local_authority_id IS DISTINCT FROM NEW.local_authority_id"),
+    ("partnerships_partnership", "shown", "UPDATE",
+     "OLD.local_authority_id IS DISTINCT FROM NEW.local_authority_id "
+     "OR OLD.name IS DISTINCT FROM NEW.name"),
     ("partnerships_localauthority", "rows", "INSERT OR DELETE", None),
-    ("partnerships_localauthority", "region", "UPDATE",
-     "OLD.region_id IS DISTINCT FROM NEW.region_id"),
+    ("partnerships_localauthority", "shown", "UPDATE",
+     "OLD.region_id IS DISTINCT FROM NEW.region_id "
+     "OR OLD.name IS DISTINCT FROM NEW.name "
+     "OR OLD.gss_code IS DISTINCT FROM NEW.gss_code"),
 ]
 
 
@@ -98,6 +104,7 @@ class Migration(migrations.Migration):
         ("funding", "0004_figuresversion"),
         ("accreditation", "0003_lsp_drafting_history_and_versions"),
         ("partnerships", "0001_initial"),
+        ("core", "0001_initial"),
     ]
 
     operations = [

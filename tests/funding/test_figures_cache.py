@@ -6,6 +6,7 @@ change that made it wrong, whatever wrote it (a service, the admin, raw SQL), an
 or irrelevant write must not cost a recomputation.
 """
 
+import re
 import threading
 
 import pytest
@@ -169,3 +170,32 @@ def test_inside_a_transaction_the_cache_is_not_used(world):
         west = next(r for r in dashboard.dashboard_regions(scope) if r.slug == "west-midlands")
         assert west.anticipated_pence == 1 + 700_000_000 + 500_000_000
         transaction.set_rollback(True)
+
+
+@pytest.mark.parametrize("sql, shown", [
+    ("UPDATE accreditation_selfassessment SET review_date = '2002-04-30' "
+     "WHERE partnership_id = %(walsall)s", "Deferred pending review (review by 30 April 2002)"),
+    ("UPDATE partnerships_localauthority SET name = 'Walsall Metropolitan Borough' "
+     "WHERE id = %(authority)s", "Walsall Metropolitan Borough"),
+    ("UPDATE core_source SET key = 'HL-2003-WA' WHERE key = 'HL2003'", "(HL-2003-WA)"),
+    ("UPDATE accreditation_cycle SET announcement_date = '2002-03-01'", "On 1 March 2002"),
+], ids=["review-date", "authority-name", "source-key", "announcement-date"])
+def test_the_published_decisions_follow_every_change(client, world, sql, shown,
+                                                     django_assert_max_num_queries):
+    """The written answer is rendered once per change of the figures: the next reader after any
+    change to what it shows sees the change."""
+    listing = reverse("public:decisions-list")
+
+    def page() -> str:
+        return re.sub(r'nonce="[^"]*"', "", client.get(listing).content.decode())
+
+    before = page()
+    assert shown not in before
+    with django_assert_max_num_queries(2):  # the announced cycles and the version
+        assert page() == before
+
+    walsall = world["partnerships"]["Walsall"]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"walsall": walsall.pk, "authority": walsall.local_authority_id})
+
+    assert shown in page()
