@@ -8,6 +8,11 @@ the portal refuses, or any error page, is a locust failure.
 
 Each officer and reviewer works on assessments no other simulated user touches (taken from a
 shared queue), so a refusal is a fault of the portal, never two users racing for one row.
+
+Pacing (LOAD_PACE): "page", the default, lets each person pause between the pages of a task as
+they read or type (the user class's wait time, 0.5 to 2 s: still far quicker than people are);
+"task" pauses only between tasks, so a task's pages (up to seven) follow each other at once, a
+stress run that saturates this 2-CPU machine (bench/README.md gives both).
 """
 
 import json
@@ -23,6 +28,9 @@ from locust.contrib.fasthttp import FastHttpSession
 
 PLAN = json.loads(open(os.environ["LOAD_PLAN"], encoding="utf-8").read())  # noqa: SIM115
 RESULTS_PATH = os.environ["LOAD_RESULTS"]
+PACE = os.environ.get("LOAD_PACE", "page")
+if PACE not in ("page", "task"):
+    raise SystemExit(f"LOAD_PACE must be page or task, not {PACE!r}")
 
 _lock = threading.Lock()
 _officer_work = list(PLAN["officers"])
@@ -76,6 +84,12 @@ def sign_in(client: FastHttpSession, email: str) -> None:
     with client.post("/sign-in/", data, name="sign-in", allow_redirects=False,
                      catch_response=True) as answer:
         expect_redirect(answer, f"sign-in as {email}", r"^/$")
+
+
+def pause(user) -> None:
+    """A person reading the page or typing into it before the next request (LOAD_PACE=page)."""
+    if PACE == "page":
+        user.wait()
 
 
 def expect_redirect(answer, what: str, to: str) -> bool:
@@ -134,9 +148,12 @@ class Officer(FastHttpUser):
         w = self.work
         pk, code = w["assessment"], random.choice(w["codes"])
         self.client.get("/assessments/", name="officer home")
+        pause(self)
         self.client.get(f"/assessments/{pk}/", name="task list")
+        pause(self)
         url = f"/assessments/{pk}/requirements/{code}/"
         page = self.client.get(url, name="requirement page")
+        pause(self)
         fields = form_fields(page.text, "")
         version = int(fields["version"])
         case = f"Our case for {code}, revised during the load test ({random.random():.12f})."
@@ -150,6 +167,7 @@ class Officer(FastHttpUser):
                 return
             self._saved(pk, code)
             version = answer.json()["version"]
+        pause(self)
         data = {**fields, "self_rating": "green", "case": case + " Final.", "version": version,
                 "action": "later"}
         with self.client.post(url, data, name="requirement save", allow_redirects=False,
@@ -165,6 +183,7 @@ class Officer(FastHttpUser):
     def _submit(self):
         pk = self.work["assessment"]
         page = self.client.get(f"/assessments/{pk}/check/", name="check answers")
+        pause(self)
         with self.client.post(f"/assessments/{pk}/check/", form_fields(page.text, ""),
                               name="ask chair to sign off", allow_redirects=False,
                               catch_response=True) as answer:
@@ -174,6 +193,7 @@ class Officer(FastHttpUser):
             RECORD["sign_off_requests"].append(pk)
         sign_in(self.chair, self.work["chair"])
         page = self.chair.get(f"/assessments/{pk}/sign-off/", name="sign-off page")
+        pause(self)
         data = {**form_fields(page.text, ""), "confirm": "on"}
         with self.chair.post(f"/assessments/{pk}/sign-off/", data, name="sign off and submit",
                              allow_redirects=False, catch_response=True) as answer:
@@ -204,17 +224,21 @@ class Reviewer(FastHttpUser):
         self.client.get("/review/", name="review queue")
         if not self.queue:
             return
+        pause(self)
         pk = self.queue.pop(0)
         detail = self.client.get(f"/review/assessments/{pk}/", name="review page")
+        pause(self)
         start = form_fields(detail.text, f"/review/assessments/{pk}/start/")
         with self.client.post(f"/review/assessments/{pk}/start/", start, name="start review",
                               allow_redirects=False, catch_response=True) as answer:
             if not expect_redirect(answer, f"start review {pk}", rf"^/review/assessments/{pk}/$"):
                 return
         page = self.client.get(f"/review/assessments/{pk}/accredit/", name="accredit page")
+        pause(self)
         data = {**form_fields(page.text, ""), "summary": "Accredited during the load test."}
         confirm = self.client.post(f"/review/assessments/{pk}/accredit/", data,
                                    name="accredit (confirm page)")
+        pause(self)
         data = {**form_fields(confirm.text, ""), "confirm": "1"}
         with self.client.post(f"/review/assessments/{pk}/accredit/", data, name="accredit",
                               allow_redirects=False, catch_response=True) as answer:

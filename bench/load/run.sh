@@ -4,6 +4,7 @@
 #
 #   bash bench/load/run.sh            (or: make bench-load)
 #   USERS=50 DURATION=60s bash bench/load/run.sh
+#   LOAD_PACE=task bash bench/load/run.sh   (no pause between a task's pages: a stress run)
 #
 # Prints requests, failures, median and p95 per page, then verify.py's checks. Exit status 1
 # if a request failed, a write was lost or a recompute was left owed; a p95 of 500 ms or more
@@ -22,18 +23,22 @@ start_worker load
 drain 600
 
 echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT (results in $WORKDIR)"
+export LOAD_PACE="${LOAD_PACE:-page}"
+echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT, pausing between each $LOAD_PACE (results in $WORKDIR)"
 web_cpu=$(cpu_seconds "$WEB_PID")
 worker_cpu=$(cpu_seconds "$WORKER_PID")
+machine_cpu=$(machine_cpu_seconds)
 status=0
 LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" \
-  "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
+  /usr/bin/time -f "%U %S" -o "$WORKDIR/locust.cpu" "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
   --run-time "$DURATION" --stop-timeout 120 --host "http://127.0.0.1:$WEB_PORT" \
   --csv "$WORKDIR/locust" --only-summary --loglevel WARNING > "$WORKDIR/locust.log" 2>&1 || status=$?
 echo "-- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- CPU used during the run: gunicorn $(awk -v a="$web_cpu" -v b="$(cpu_seconds "$WEB_PID")" \
   'BEGIN { printf "%.1f", b - a }') s, Celery worker $(awk -v a="$worker_cpu" \
-  -v b="$(cpu_seconds "$WORKER_PID")" 'BEGIN { printf "%.1f", b - a }') s"
+  -v b="$(cpu_seconds "$WORKER_PID")" 'BEGIN { printf "%.1f", b - a }') s, locust (the load \
+generator, on the same CPUs) $(awk '{ printf "%.1f", $1 + $2 }' "$WORKDIR/locust.cpu") s; \
+all processes $(awk -v a="$machine_cpu" -v b="$(machine_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
 
 "$PY" "$ROOT/bench/load/report.py" "$WORKDIR/locust_stats.csv" "$WORKDIR/locust_failures.csv" \
   || status=1

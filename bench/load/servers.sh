@@ -93,6 +93,11 @@ stop_all() {
 
 # CPU seconds used so far by a process we started and its children (gunicorn's workers,
 # Celery's pool), from /proc.
+# CPU-seconds used by every process on the machine since boot (user, nice, system, irq).
+machine_cpu_seconds() {
+  awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.1f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat
+}
+
 cpu_seconds() {
   local pids="$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
   local ticks=0
