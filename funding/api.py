@@ -9,6 +9,7 @@ every cycle. Amounts are whole pence; lists are paginated 50 to a page.
 """
 
 from django import forms
+from django.core.validators import slug_re
 from django.utils import timezone
 from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
@@ -75,7 +76,8 @@ class PartnershipListView(ListAPIView):
         partnerships = partnerships_visible_to(self.request.user).order_by("name", "pk")
         region = self.request.query_params.get("region")
         if region:
-            if not Region.objects.filter(slug=region).exists():
+            # A slug is checked before it reaches the database (which refuses NUL characters).
+            if not slug_re.fullmatch(region) or not Region.objects.filter(slug=region).exists():
                 raise ValidationError({"region": ["Select a region from the list"]})
             partnerships = partnerships.filter(local_authority__region__slug=region)
         return partnerships

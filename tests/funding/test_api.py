@@ -78,9 +78,10 @@ def test_partnerships(client, world):
         "slug": "walsall", "name": "Walsall LSP", "authority": "Walsall", "gss_code": "E08000002",
         "region": "west-midlands", "accountable_body": "Walsall Council",
     }
-    bad = _get(client, "partnership-list", _token("analyst", world), region="atlantis")
-    assert bad.status_code == 400
-    assert bad.json() == {"region": ["Select a region from the list"]}
+    for region in ("atlantis", "west\x00midlands", "£K\x9eJnT"):
+        bad = _get(client, "partnership-list", _token("analyst", world), region=region)
+        assert bad.status_code == 400
+        assert bad.json() == {"region": ["Select a region from the list"]}
 
 
 def test_allocations_are_the_dashboard_figures(client, world):
@@ -103,7 +104,8 @@ def test_allocations_are_the_dashboard_figures(client, world):
 
 @pytest.mark.parametrize(("params", "field"), [
     ({"status": "bribed"}, "status"), ({"fund": "XYZ"}, "fund"), ({"sort": "password"}, "__all__"),
-    ({"region": "atlantis"}, "region"),
+    ({"region": "atlantis"}, "region"), ({"region": "west\x00midlands"}, "region"),
+    ({"year": "2002\x00/03"}, "year"), ({"fund": "N\x00RF"}, "fund"),
 ])
 def test_bad_filters_are_400_with_the_reason(client, world, params, field):
     response = _get(client, "allocation-list", _token("analyst", world), **params)
