@@ -4,5 +4,9 @@ from django.conf import settings
 def service(request):
     return {
         "service_name": "LSP Portal",
-        "session_timeout_seconds": settings.SESSION_COOKIE_AGE,
+        # What is left of the session, as the timeout warning counts it (core/session.py).
+        "session_timeout_seconds": getattr(request, "session_seconds_left",
+                                           settings.SESSION_COOKIE_AGE),
+        "session_lifetime_seconds": settings.SESSION_COOKIE_AGE,
+        "session_renew_after_seconds": settings.SESSION_RENEW_AFTER,
     }

@@ -1,34 +1,50 @@
-// The session timeout warning. The server ends a session after `data-session-timeout-seconds`
-// (on <body>) without a request; two minutes before that, this opens the dialog of
+// The session timeout warning. The server says on <body> how many seconds the session has left
+// (`data-session-timeout-seconds`), how long a renewal lasts (`data-session-lifetime-seconds`)
+// and how old a renewal must be before a request renews it again
+// (`data-session-renew-after-seconds`: the server writes the session at most that often; see
+// core/session.py). Two minutes before the end this opens the dialog of
 // templates/includes/timeout_warning.html. "Stay signed in" (or Escape) renews the session
 // through the keep-alive URL; at the end the page goes to sign-in, which comes straight back
 // here if the session turns out to be alive after all.
 //
-// Activity anywhere counts: each page load and each request this page makes (autosave, say)
-// renews the session on the server, and is recorded in localStorage so other tabs of the
-// portal push their own deadline back too.
+// Activity anywhere counts: each page load tells its tab the deadline exactly, and records it in
+// localStorage so other tabs of the portal push their own deadline back too. A request this page
+// makes (autosave, say) is taken to renew the session only when the server's rule says it does,
+// with a few seconds' margin: if in doubt the warning comes early, never late.
 
-const ACTIVITY_KEY = "lsp-portal:last-activity";
+const DEADLINE_KEY = "lsp-portal:session-deadline";
+const MARGIN_MS = 5000;
 
 const dialog = document.getElementById("app-timeout-dialog");
 const timeoutSeconds = Number(document.body.dataset.sessionTimeoutSeconds);
+const lifetimeMs = (Number(document.body.dataset.sessionLifetimeSeconds) || timeoutSeconds) * 1000;
+const renewAfterMs = (Number(document.body.dataset.sessionRenewAfterSeconds) || 0) * 1000;
 
-function readActivity() {
+function readDeadline() {
   try {
-    return Number(window.localStorage.getItem(ACTIVITY_KEY)) || 0;
+    return Number(window.localStorage.getItem(DEADLINE_KEY)) || 0;
   } catch {
     return 0;
   }
 }
 
-let lastActivity = Date.now();
+let deadline = Date.now() + timeoutSeconds * 1000;
 
-function recordActivity(at = Date.now()) {
-  lastActivity = Math.max(lastActivity, at);
+function recordDeadline(at) {
+  deadline = Math.max(deadline, readDeadline(), at);
   try {
-    window.localStorage.setItem(ACTIVITY_KEY, String(lastActivity));
+    window.localStorage.setItem(DEADLINE_KEY, String(deadline));
   } catch {
     // Storage refused (private browsing): this tab keeps its own clock.
+  }
+}
+
+// A request that reached the server at `at` renewed the session if the last renewal (the
+// deadline less a lifetime) was old enough by then.
+function requestMade(at) {
+  const lastRenewal = Math.max(deadline, readDeadline()) - lifetimeMs;
+  if (at - lastRenewal >= renewAfterMs + MARGIN_MS) {
+    recordDeadline(at + lifetimeMs);
   }
 }
 
@@ -47,16 +63,18 @@ function start() {
   let lastAnnounced = null;
   let openedFrom = null;
 
-  recordActivity();
+  recordDeadline(deadline);
 
-  // Requests made by this page (fetch, XMLHttpRequest) renew the session on the server too.
+  // Requests made by this page (fetch, XMLHttpRequest) may renew the session on the server too.
   if ("PerformanceObserver" in window) {
     try {
       new PerformanceObserver((list) => {
         for (const entry of list.getEntries()) {
           if (["fetch", "xmlhttprequest"].includes(entry.initiatorType)
               && new URL(entry.name, window.location.href).origin === window.location.origin) {
-            recordActivity(performance.timeOrigin + entry.responseEnd);
+            // When it was sent: now, less how long it took (the clock of Date, not of the
+            // performance timeline, so that both ends of the sum agree).
+            requestMade(Date.now() - entry.duration);
           }
         }
       }).observe({ type: "resource", buffered: false });
@@ -66,8 +84,8 @@ function start() {
   }
 
   function secondsLeft() {
-    lastActivity = Math.max(lastActivity, readActivity());
-    return Math.round((lastActivity + timeoutSeconds * 1000 - Date.now()) / 1000);
+    deadline = Math.max(deadline, readDeadline());
+    return Math.round((deadline - Date.now()) / 1000);
   }
 
   function open(left) {
@@ -116,7 +134,8 @@ function start() {
         return;
       }
       if (response.ok) {
-        recordActivity();
+        const answer = await response.json();
+        recordDeadline(Date.now() + answer.expires_in * 1000);
       }
     } catch {
       // Offline for a moment: keep the dialog; the user can try again.

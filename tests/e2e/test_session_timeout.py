@@ -10,6 +10,18 @@ from tests.factories import RoleAssignmentFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
+# The session's end as the page's timeout warning has it (static/js/timeout-warning.js).
+DEADLINE = "Number(localStorage.getItem('lsp-portal:session-deadline'))"
+
+
+def _wait_until_moved(page, before: float) -> None:
+    """Polled from here: the page's CSP refuses the eval that wait_for_function needs."""
+    for _ in range(100):
+        if page.evaluate(DEADLINE) > before:
+            return
+        page.wait_for_timeout(20)
+    raise AssertionError("the page never moved its deadline")
+
 
 @pytest.fixture
 def analyst():
@@ -58,3 +70,34 @@ def test_activity_in_another_tab_puts_the_warning_off(page, sign_in, analyst, co
     page.clock.run_for("08:30")
     # Without the other tab's visit the warning would be open now (28:30 after this page loaded).
     expect(page.get_by_role("dialog")).to_be_hidden()
+
+
+def test_a_request_soon_after_the_last_renewal_does_not_move_the_countdown(
+        page, sign_in, analyst):
+    """The server renews a session at most once a minute (core/session.py), so a request ten
+    seconds after the page loaded leaves the deadline where it was."""
+    page.clock.install()
+    sign_in(page, analyst.email)
+    page.clock.run_for("00:10")
+    before = page.evaluate(DEADLINE)
+    assert page.evaluate("fetch('/').then(r => r.status)") == 200
+    page.wait_for_timeout(300)  # the browser reports the request to the page's observer
+    assert page.evaluate(DEADLINE) == before
+    page.clock.run_for("27:55")  # 28:05 after loading
+    expect(page.get_by_role("dialog", name="You’re about to be signed out")).to_be_visible()
+
+
+def test_a_request_once_a_renewal_is_due_moves_the_countdown(page, sign_in, analyst):
+    """A request two minutes after the page loaded renews the session: thirty minutes from it."""
+    page.clock.install()
+    sign_in(page, analyst.email)
+    dialog = page.get_by_role("dialog", name="You’re about to be signed out")
+    page.clock.run_for("02:00")
+    before = page.evaluate(DEADLINE)
+    assert page.evaluate("fetch('/').then(r => r.status)") == 200
+    _wait_until_moved(page, before)  # the browser reports the request to the page's observer
+    page.clock.run_for("27:00")  # 29:00 after loading: the warning would be open without it
+    expect(dialog).to_be_hidden()
+    page.clock.run_for("01:10")  # 28:10 after the request
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("we will sign you out in 2 minutes")

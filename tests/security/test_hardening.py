@@ -5,6 +5,7 @@ import logging
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,15 @@ from django.conf import settings as django_settings
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
 from accreditation import services as accreditation_services
 from accreditation.models import SelfAssessment
+from core.session import RENEWED_AT
 from tests.factories import PASSWORD, RoleAssignmentFactory, SelfAssessmentFactory, UserFactory
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -165,6 +169,42 @@ def test_each_request_pushes_the_end_of_the_session_back(signed_in):
     signed_in.get(reverse("core:home"))
     left = _expiry(signed_in) - timezone.now()
     assert dt.timedelta(minutes=29) < left <= dt.timedelta(minutes=30)
+
+
+def _renewed(client, seconds_ago: int) -> None:
+    """Say the session was last renewed `seconds_ago` (its expiry set to match)."""
+    session = client.session
+    session[RENEWED_AT] = int(time.time()) - seconds_ago
+    session.save()
+    Session.objects.filter(session_key=session.session_key).update(
+        expire_date=timezone.now() + dt.timedelta(seconds=30 * 60 - seconds_ago))
+
+
+def _timeout_on_page(client) -> int:
+    page = client.get(reverse("core:home")).text
+    return int(page.split('data-session-timeout-seconds="')[1].split('"')[0])
+
+
+@pytest.mark.django_db
+def test_a_page_within_a_minute_of_the_last_renewal_writes_nothing(signed_in):
+    """The session is renewed at most once a minute: a page view is not a database write, and
+    the timeout warning counts down what is really left."""
+    _renewed(signed_in, seconds_ago=30)
+    before = _expiry(signed_in)
+    with CaptureQueriesContext(connection) as queries:
+        left = _timeout_on_page(signed_in)
+    assert [q["sql"] for q in queries if not q["sql"].startswith("SELECT")] == []
+    assert _expiry(signed_in) == before
+    assert 30 * 60 - 32 <= left <= 30 * 60 - 30
+
+
+@pytest.mark.django_db
+def test_a_page_a_minute_after_the_last_renewal_renews(signed_in):
+    _renewed(signed_in, seconds_ago=61)
+    assert _timeout_on_page(signed_in) == 30 * 60
+    left = _expiry(signed_in) - timezone.now()
+    assert dt.timedelta(minutes=29) < left <= dt.timedelta(minutes=30)
+    assert abs(signed_in.session[RENEWED_AT] - time.time()) <= 2
 
 
 @pytest.mark.django_db
