@@ -23,7 +23,8 @@ from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from . import charts, dashboard, exports, imports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
-from .selectors import partnership_funding_summary, partnership_funding_timeline
+from .selectors import partnership_funding_summary
+from .views import timeline_with_links
 
 PAGE_SIZE = 50
 NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
@@ -258,7 +259,7 @@ class PartnershipShowView(NruOnlyMixin, TemplateView):
             partnership=partnership,
             assessments=list(dashboard.partnership_assessments(partnership)),
             summary=partnership_funding_summary(partnership=partnership),
-            timeline=partnership_funding_timeline(partnership=partnership),
+            timeline=timeline_with_links(user=self.request.user, partnership=partnership),
         )
         return context
 

@@ -218,6 +218,17 @@ def _cause_link(item: TimelineItem, *, audience: str, is_admin: bool,
     return None
 
 
+def timeline_with_links(*, user, partnership) -> list[tuple[TimelineItem, tuple[str, str] | None]]:
+    """The partnership's funding timeline, each movement with the page behind it that `user`
+    may open (or None): for the funding page and the NRU drill-down alike."""
+    audience = _audience(user, partnership)
+    is_admin = user_has_role(user, Role.NRU_ADMIN)
+    return [
+        (item, _cause_link(item, audience=audience, is_admin=is_admin, partnership=partnership))
+        for item in partnership_funding_timeline(partnership=partnership)
+    ]
+
+
 class PartnershipFundingView(LoginRequiredMixin, TemplateView):
     """A partnership's allocations with released, held and provenance, and every movement of
     released money tied to what caused it. Its officers and chair, its region's reviewers and
@@ -234,13 +245,8 @@ class PartnershipFundingView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user, partnership = self.request.user, self.partnership
         audience = _audience(user, partnership)
-        is_admin = user_has_role(user, Role.NRU_ADMIN)
         summary = partnership_funding_summary(partnership=partnership)
-        timeline = [
-            (item, _cause_link(item, audience=audience, is_admin=is_admin,
-                               partnership=partnership))
-            for item in partnership_funding_timeline(partnership=partnership)
-        ]
+        timeline = timeline_with_links(user=user, partnership=partnership)
         back = {
             "lsp": (reverse("accreditation:home"), "Back to your partnership"),
             "reviewer": (reverse("review:queue"), "Back to the review queue"),
