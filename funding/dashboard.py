@@ -11,10 +11,12 @@ there is one, marked as not governing the money.
 """
 
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import TypeVar
 
 from django.core.cache import caches
+from django.core.signals import request_finished, request_started
 from django.db import connection
 from django.db.models import (
     BigIntegerField,
@@ -32,6 +34,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.dispatch import receiver
 
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from core.models import Provenance
@@ -129,13 +132,20 @@ class ReconcileState:
 
 
 def funds_and_years() -> tuple[list[Fund], list[FinancialYear]]:
-    return list(Fund.objects.all()), list(FinancialYear.objects.all())
+    return figures_cached("funds-years", (), lambda: (list(Fund.objects.all()),
+                                                       list(FinancialYear.objects.all())))
 
 
 def dashboard_scope(*, fund: Fund, year: FinancialYear) -> DashboardScope:
-    """The cycle whose decisions the dashboard shows beside the fund-year's money, in one query:
-    the cycle its release policy names as governing, else the cycle of the same financial year
-    (shown for information: the money is then released in full), else none."""
+    """The cycle whose decisions the dashboard shows beside the fund-year's money, in one query
+    (cached until the figures change): the cycle its release policy names as governing, else
+    the cycle of the same financial year (shown for information: the money is then released in
+    full), else none."""
+    return figures_cached("dashboard-scope", (fund.pk, year.pk),
+                          lambda: _dashboard_scope(fund=fund, year=year))
+
+
+def _dashboard_scope(*, fund: Fund, year: FinancialYear) -> DashboardScope:
     governs = ReleasePolicy.objects.filter(fund=fund, year=year, governing_cycle=OuterRef("pk"))
     cycle = (
         Cycle.objects.filter(
@@ -185,6 +195,35 @@ def dashboard_table(scope: DashboardScope, *, filters: TableFilters, sort: str,
     )
 
 
+PAGE_ROW_FIELDS = ("pk", "status", "amount_pence", "released_pence", "held_pence", "provenance")
+
+
+def dashboard_page_rows(scope: DashboardScope, *, filters: TableFilters, sort: str,
+                        descending: bool, offset: int, limit: int) -> list[dict]:
+    """One page of the partnership table as plain values: the allocation's figures and
+    provenance, with the partnership's `slug`, `authority`, `region` and the figure's
+    `source_key`. Cached until the figures change."""
+
+    def compute() -> list[dict]:
+        table = dashboard_table(scope, filters=filters, sort=sort, descending=descending)
+        return list(table.values(
+            *PAGE_ROW_FIELDS, slug=F("partnership__slug"),
+            authority=F("partnership__local_authority__name"),
+            region=F("partnership__local_authority__region__name"), source_key=F("source__key"),
+        )[offset:offset + limit])
+
+    return figures_cached("dashboard-rows", (*_scope_key(scope), *_filters_key(filters), sort,
+                                             descending, offset, limit), compute)
+
+
+def _scope_key(scope: DashboardScope) -> tuple:
+    return scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle is not None else 0
+
+
+def _filters_key(filters: TableFilters) -> tuple:
+    return filters.region, filters.status, filters.provenance
+
+
 def _ledger(scope: DashboardScope) -> QuerySet[ReleaseEntry]:
     return ReleaseEntry.objects.filter(allocation__fund=scope.fund, allocation__year=scope.year)
 
@@ -205,9 +244,11 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
     if filters.is_empty:
         matching = partnerships
     else:
-        matching = _with_status(
-            Allocation.objects.filter(fund=scope.fund, year=scope.year), scope
-        ).filter(filters.q()).count()
+        matching = figures_cached(
+            "dashboard-matching", (*_scope_key(scope), *_filters_key(filters)),
+            lambda: _with_status(Allocation.objects.filter(fund=scope.fund, year=scope.year),
+                                 scope).filter(filters.q()).count(),
+        )
     by_provenance = [(p.value, p.label, total(f"{p.value}_pence")) for p in Provenance]
     anticipated, released = total("anticipated_pence"), total("released_pence")
     return Headline(
@@ -226,13 +267,34 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
     )
 
 
+# Within a request the version is read once (request_started / request_finished below).
+_request_memo: ContextVar[dict | None] = ContextVar("figures_version_memo", default=None)
+
+
+@receiver(request_started)
+def _request_began(**kwargs):
+    _request_memo.set({})
+
+
+@receiver(request_finished)
+def _request_ended(**kwargs):
+    _request_memo.set(None)
+
+
 def figures_version() -> int | None:
     """The version of the committed figures (`FiguresVersion`), or None when it cannot be
     trusted here: on a database without the triggers that move it, or inside a transaction,
-    whose own writes move it only when it commits (one query, none in the None cases)."""
+    whose own writes move it only when it commits. One query, read once per request: a page
+    shows the figures as they stood when it began."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    return FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    memo = _request_memo.get()
+    if memo is not None and "version" in memo:
+        return memo["version"]
+    version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+    if memo is not None:
+        memo["version"] = version
+    return version
 
 
 def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
@@ -257,8 +319,7 @@ def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
 def dashboard_regions(scope: DashboardScope) -> list[Region]:
     """Every region with the fund-year's figures (`_regions_with_figures`), cached until the
     figures change."""
-    cycle = scope.cycle.pk if scope.cycle is not None else 0
-    return figures_cached("dashboard-regions", (scope.fund.pk, scope.year.pk, cycle),
+    return figures_cached("dashboard-regions", _scope_key(scope),
                           lambda: _regions_with_figures(scope))
 
 

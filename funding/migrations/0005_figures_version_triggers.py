@@ -10,8 +10,8 @@ row; the others see the transaction-local marker and return. The number comes fr
 which a rollback never gives back: a cache entry keyed on a version can never be mistaken for the
 figures of a later transaction. The row is upserted, so it comes back after a TRUNCATE (`flush`).
 
-Watched: allocations, the ledger, regions, cycles, funds, financial years and sources (any row
-change); self-assessments (insert, delete, or a change of funding state, review date, cycle or
+Watched: allocations, the ledger, release policies, regions, cycles, funds, financial years and
+sources (any row change); self-assessments (insert, delete, or a change of funding state, review date, cycle or
 partnership: the officer's autosaves are not watched); partnerships (their authority or name) and
 authorities (their region, name or GSS code).
 Other databases (SQLite, the embedded default) have no triggers: nothing is cached there.
@@ -45,7 +45,7 @@ ON CONFLICT (id) DO NOTHING;
 WATCHED = [
     *[(table, "any", "INSERT OR UPDATE OR DELETE", None) for table in (
         "funding_allocation", "funding_releaseentry", "funding_fund", "funding_financialyear",
-        "partnerships_region", "accreditation_cycle", "core_source",
+        "funding_releasepolicy", "partnerships_region", "accreditation_cycle", "core_source",
     )],
     ("accreditation_selfassessment", "rows", "INSERT OR DELETE", None),
     ("accreditation_selfassessment", "state", "UPDATE",

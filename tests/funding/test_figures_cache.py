@@ -56,7 +56,7 @@ def test_a_committed_decision_shows_at_once(client, world, django_assert_max_num
     the next page has the new counts and money, and the one after is served from the cache."""
     client.force_login(world["analyst"])
     before = _headline(client)
-    with django_assert_max_num_queries(13):  # the two regional aggregates come from the cache
+    with django_assert_max_num_queries(6):  # session, user, roles, version, reconcile, owed
         assert _headline(client) == before
 
     reviewer = RoleAssignmentFactory(reviewer=True, region=world["regions"]["west-midlands"]).user
@@ -199,3 +199,34 @@ def test_the_published_decisions_follow_every_change(client, world, sql, shown,
         cursor.execute(sql, {"walsall": walsall.pk, "authority": walsall.local_authority_id})
 
     assert shown in page()
+
+
+def test_the_partnership_table_follows_every_change(client, world, django_assert_max_num_queries):
+    """The table's page and its filtered count are cached with the figures: a ledger entry or a
+    funding state written by anyone shows on the next page."""
+    client.force_login(world["analyst"])
+    walsall = world["partnerships"]["Walsall"]
+    deferred_in_west = {"region": "west-midlands", "status": "deferred"}
+
+    def table():
+        response = client.get(DASHBOARD, deferred_in_west)
+        return response.context["headline"].matching, {
+            row["slug"]: row["released_pence"] for row in response.context["rows"]}
+
+    assert table() == (1, {"walsall": WALSALL_RELEASED})
+    with django_assert_max_num_queries(6):
+        assert table() == (1, {"walsall": WALSALL_RELEASED})
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
+            "allocation_pence, fraction, funding_state, cause, note, created_at) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now() "
+            "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
+            [walsall.pk, world["year"].pk])
+    assert table() == (1, {"walsall": WALSALL_RELEASED + 5})
+
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE accreditation_selfassessment SET funding_state = 'deferred' "
+                       "WHERE id = %s", [_sandwell(world).pk])
+    assert table() == (2, {"walsall": WALSALL_RELEASED + 5, "sandwell": 0})
