@@ -51,6 +51,9 @@ beat: install
 	$(BIN)/celery -A lsp_portal beat --loglevel=INFO
 
 ## make bench: benchmarks under bench/ (not part of the test run)
+# On this machine's PostgreSQL (each benchmark makes its own databases, lsp_bench_*), as the load
+# and fault scenarios need it anyway; BENCH_DATABASE_URL= (empty) runs the dashboard on SQLite.
+bench: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lsp_bench
 bench: install
 	$(BIN)/python bench/run.py
 
