@@ -479,17 +479,18 @@ def allocations_import(*, preview: ImportPreview, by) -> ImportResult:
             created.append(Allocation(
                 partnership_id=change.partnership_id, fund_id=change.fund_id, year_id=change.year_id,
                 amount_pence=change.amount_pence, provenance=Provenance.PUBLISHED,
-                source_id=change.source_id, note=note,
+                source_id=change.source_id, note=note, imported_at=now,
             ))
         else:
             allocation.amount_pence = change.amount_pence
             allocation.provenance = Provenance.PUBLISHED
             allocation.source_id = change.source_id
             allocation.note = note
-            allocation.updated_at = now
+            allocation.imported_at = allocation.updated_at = now
             updated.append(allocation)
     Allocation.objects.bulk_update(
-        updated, ["amount_pence", "provenance", "source", "note", "updated_at"], batch_size=500)
+        updated, ["amount_pence", "provenance", "source", "note", "imported_at", "updated_at"],
+        batch_size=500)
     created = Allocation.objects.bulk_create(created, batch_size=500)
 
     partnerships = Partnership.objects.in_bulk({a.partnership_id for a in [*updated, *created]})

@@ -58,6 +58,10 @@ class Allocation(models.Model):
     source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.PROTECT,
                                related_name="+")
     note = models.CharField(max_length=300, blank=True)
+    imported_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When an NRU import last set this figure: load_reference_data leaves it alone.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

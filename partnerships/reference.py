@@ -6,7 +6,8 @@ The CSV files live in `partnerships/fixtures/reference/` (copied from the projec
 reference data; nothing outside the project is read at run time). `reference_load()` reads and
 validates every file first and writes only if all of it is good, in one transaction; a second
 run with the same files changes nothing (rows are matched on natural keys and saved only when a
-value differs, so even `updated_at` stays put).
+value differs, so even `updated_at` stays put). An NRF allocation that an NRU import has set
+(`Allocation.imported_at`) is newer than these files and is kept, counted as "kept as imported".
 
 Which figure each area gets for each NRF year (the file holds whole pounds; we store pence)
 -----------------------------------------------------------------------------------------
@@ -514,9 +515,10 @@ class LoadSummary:
     def lines(self) -> list[str]:
         out = [f"Reference data from {self.directory}:"]
         for label, c in self.counts.items():
+            kept = f", {c['kept']} kept as imported" if c["kept"] else ""
             out.append(f"  {label}: {sum(c.values())} "
                        f"({c['created']} created, {c['changed']} changed, "
-                       f"{c['unchanged']} unchanged)")
+                       f"{c['unchanged']} unchanged{kept})")
         out.append("  NRF allocations by provenance: "
                    + ", ".join(f"{k} {v}" for k, v in sorted(self.provenance.items())))
         if self.recomputes:
@@ -584,8 +586,17 @@ def _write(data: ReferenceData, summary: LoadSummary) -> None:
         summary.record("financial years", outcome)
 
     changed_partnerships = set()
+    imported = {
+        (a.partnership_id, a.year_id): a.provenance
+        for a in Allocation.objects.filter(fund=funds["NRF"], imported_at__isnull=False)
+    }
     for (area_name, start), figure in sorted(data.figures.items()):
         partnership = partnerships[area_name]
+        if (partnership.pk, years[start].pk) in imported:
+            # An NRU import set this figure after the reference data: it is newer, keep it.
+            summary.record("NRF allocations", "kept")
+            summary.provenance[imported[partnership.pk, years[start].pk]] += 1
+            continue
         _, outcome = upsert(
             Allocation,
             {"partnership_id": partnership.pk, "fund_id": funds["NRF"].pk,

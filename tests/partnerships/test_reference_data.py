@@ -305,3 +305,31 @@ def test_a_corrected_figure_is_updated_and_owes_recomputes(fixtures_copy):
 def test_apportion_gives_whole_pence_that_add_up(total, count, shares):
     assert apportion(total, count) == shares
     assert sum(apportion(total, count)) == total
+
+
+@pytest.mark.django_db
+def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
+    """Imports are how real figures arrive after the first load: running the loader again
+    keeps an imported figure (and owes no recompute for it) instead of putting the shipped one
+    back, and says so."""
+    from funding import imports
+    from tests.factories import RoleAssignmentFactory
+
+    load()
+    admin = RoleAssignmentFactory(admin=True).user
+    preview = imports.allocations_preview(
+        filename="real.csv",
+        content=b"Authority,Fund,Year,Amount,Source\nWalsall,NRF,2002/03,4613412.50,HC2001\n")
+    assert preview.errors == []
+    imports.allocations_import(preview=preview, by=admin)
+    RecomputeRequest.objects.all().delete()
+    walsall = Allocation.objects.get(partnership__slug="walsall", year__start_year=2002)
+    assert walsall.imported_at is not None
+
+    output = load()
+
+    walsall.refresh_from_db()
+    assert (walsall.amount_pence, walsall.provenance) == (461_341_250, Provenance.PUBLISHED)
+    assert "NRF allocations: 264 (0 created, 0 changed, 263 unchanged, 1 kept as imported)" in output
+    assert "illustrative 110, published 88" in output
+    assert not RecomputeRequest.objects.exists()

@@ -9,7 +9,8 @@ class Command(BaseCommand):
     help = (
         "Load the nine Government Office regions, the 88 NRF areas and their partnerships, the "
         "sources, funds, financial years, NRF allocations and CEF regional budgets. All or "
-        "nothing; running it again changes nothing."
+        "nothing; running it again changes nothing. An NRF figure set by an NRU import is "
+        "kept as it is."
     )
 
     def add_arguments(self, parser):
