@@ -45,7 +45,8 @@ class NruOnlyMixin(LoginRequiredMixin):
 
 
 class KnownCountPaginator(Paginator):
-    """A paginator told its count (the headline query already counted the matching rows)."""
+    """Page numbers from a count alone (the headline already counted the matching rows); the
+    page's rows are fetched separately (`dashboard.dashboard_page_rows`)."""
 
     def __init__(self, object_list, per_page, *, count: int):
         super().__init__(object_list, per_page)
@@ -180,9 +181,7 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
             return context
         headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
                                                 filters=req.filters)
-        table = dashboard.dashboard_table(req.scope, filters=req.filters, sort=req.sort,
-                                          descending=req.descending)  # not run: it counts pages
-        paginator = KnownCountPaginator(table, PAGE_SIZE, count=headline.matching)
+        paginator = KnownCountPaginator((), PAGE_SIZE, count=headline.matching)
         page = paginator.get_page(params.get("page"))
         rows = dashboard.dashboard_page_rows(
             req.scope, filters=req.filters, sort=req.sort, descending=req.descending,
