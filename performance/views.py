@@ -99,6 +99,21 @@ class TargetDetailView(LoginRequiredMixin, View):
         })
 
 
+def _target_saved(request, form: TargetForm, done: str, save):
+    """The add and change forms' POST: when the form is valid, `save(data)` through the service
+    and go to the target's page with "‘title’ has been <done>"; None (the form then carries the
+    problems, the service's included) when it is not."""
+    if not form.is_valid():
+        return None
+    try:
+        target = save(form.target_input())
+    except services.TargetProblems as error:
+        add_problems(form, error.problems)
+        return None
+    messages.success(request, f"‘{target.title}’ has been {done}")
+    return redirect("performance:target-detail", pk=target.pk)
+
+
 class TargetAddView(LoginRequiredMixin, View):
     template_name = "performance/target_form.html"
 
@@ -112,16 +127,9 @@ class TargetAddView(LoginRequiredMixin, View):
     def post(self, request, slug):
         partnership = _partnership(request.user, slug, edit=True)
         form = TargetForm(request.POST, floor_targets=floor_targets_offered())
-        if form.is_valid():
-            try:
-                target = services.target_add(partnership=partnership, by=request.user,
-                                             data=form.target_input())
-            except services.TargetProblems as error:
-                add_problems(form, error.problems)
-            else:
-                messages.success(request, f"‘{target.title}’ has been added")
-                return redirect("performance:target-detail", pk=target.pk)
-        return self._render(request, partnership, form)
+        saved = _target_saved(request, form, "added", lambda data: services.target_add(
+            partnership=partnership, by=request.user, data=data))
+        return saved or self._render(request, partnership, form)
 
 
 class TargetChangeView(LoginRequiredMixin, View):
@@ -140,16 +148,9 @@ class TargetChangeView(LoginRequiredMixin, View):
     def post(self, request, pk):
         target = _target(request.user, pk, edit=True)
         form = TargetForm(request.POST, floor_targets=floor_targets_offered(keep=target.floor_target))
-        if form.is_valid():
-            try:
-                target = services.target_update(target=target, by=request.user,
-                                                 data=form.target_input())
-            except services.TargetProblems as error:
-                add_problems(form, error.problems)
-            else:
-                messages.success(request, f"‘{target.title}’ has been updated")
-                return redirect("performance:target-detail", pk=target.pk)
-        return self._render(request, target, form)
+        saved = _target_saved(request, form, "updated", lambda data: services.target_update(
+            target=target, by=request.user, data=data))
+        return saved or self._render(request, target, form)
 
 
 class ReturnAddView(LoginRequiredMixin, View):
