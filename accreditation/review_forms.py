@@ -30,14 +30,18 @@ class DateField(DateInputField):
         self.error_messages["incomplete"] = f"{what[0].upper()}{what[1:]} must include a day, month and year"
 
     def compress(self, data_list):
-        day, month, year = data_list
-        if not (day and month and year):
+        parts = list(data_list) if data_list else [None, None, None]
+        missing = [part in self.empty_values for part in parts]
+        if all(missing):
             return None
+        if any(missing):
+            raise ValidationError(self.error_messages["incomplete"], code="incomplete")
+        day, month, year = parts
         try:
             if len(str(year)) != 4:
                 raise ValueError
             return date(day=int(day), month=int(month), year=int(year))
-        except ValueError:
+        except (ValueError, OverflowError, TypeError):  # 0, 31 2, 99999999999999999999
             raise ValidationError(
                 f"{self.what[0].upper()}{self.what[1:]} must be a real date, like 28 3 2002"
             ) from None

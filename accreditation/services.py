@@ -374,6 +374,8 @@ def stakeholder_view_record(
         raise ApplicationError("Give the organisation and what it said.")
     if sector not in Sector.values or stance not in StakeholderView.Stance.values:
         raise ApplicationError("Choose the organisation's sector and whether it supports the case.")
+    if given_on is None:
+        raise ApplicationError("Enter the date the view was given.")
     if given_on > (today or timezone.localdate()):
         raise ApplicationError("The date the view was given cannot be in the future.")
     view = StakeholderView.objects.create(

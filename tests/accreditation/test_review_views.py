@@ -304,6 +304,26 @@ def test_rating_before_the_review_starts_goes_back_with_a_message(client, world)
     assert "not under review" in text(response)
 
 
+@pytest.mark.parametrize(("day", "month", "year", "message"), [
+    ("0", "2", "2002", "must be a real date"),
+    ("12", "2", "99999999999999999999", "must be a real date"),
+    ("12", "99999999999999999999", "2002", "must be a real date"),
+    ("12", "", "2002", "Enter the date they gave their view"),
+], ids=["day-zero", "huge-year", "huge-month", "no-month"])
+def test_stakeholder_view_date_that_is_not_a_date_is_an_error_not_a_500(
+        client, world, day, month, year, message):
+    signed_in(client, world["reviewer"])
+    a = start(client, world)
+    answer = client.post(reverse("review:stakeholder-view-add", args=[a.pk]), {
+        "version": a.version, "organisation": "Walsall Housing Group", "sector": "community",
+        "stance": "concerns", "comment": "Tenants were not involved.",
+        "given_on_0": day, "given_on_1": month, "given_on_2": year,
+    })
+    assert answer.status_code == 200
+    assert message in text(answer)
+    assert not a.stakeholder_views.exists()
+
+
 def test_stakeholder_view_form(client, world):
     signed_in(client, world["reviewer"])
     a = start(client, world)
