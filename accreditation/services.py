@@ -12,9 +12,9 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from core.errors import ApplicationError
-from partnerships.models import Partnership, RecomputeRequest, Sector
-from partnerships.services import recompute_request
+from partnerships.models import Partnership, Sector
 
+from . import signals
 from .models import (
     AccreditationEvent,
     AreaOfConcern,
@@ -144,9 +144,8 @@ def _transition(
         reason=reason,
         decision=decision,
     )
-    recompute_request(
-        partnership=locked.partnership, cause=RecomputeRequest.Cause.EVENT, cause_id=event.pk
-    )
+    # Funding records the recompute it owes, in this transaction (funding.apps).
+    signals.transition_recorded.send(sender=SelfAssessment, assessment=locked, event=event)
     # Emails (submitted -> reviewers, decision -> officers and chairs) only once it is committed.
     transaction.on_commit(lambda: event_notify_enqueue(event_id=event.pk))
     return locked, event

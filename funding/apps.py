@@ -8,4 +8,19 @@ class FundingConfig(AppConfig):
         # Register the tasks in every process, not only in workers (Celery's autodiscovery runs
         # at worker start): the web process sends "funding.releases_recompute" by looking it
         # up in the registry, and runs it in-process when Celery is eager.
+        from accreditation.signals import transition_recorded
+
         from . import tasks  # noqa: F401
+
+        transition_recorded.connect(_recompute_owed_for_transition,
+                                    dispatch_uid="funding.recompute_owed_for_transition")
+
+
+def _recompute_owed_for_transition(sender, *, assessment, event, **kwargs):
+    """Every change of an assessment's status may move money: owe its partnership a recompute,
+    in the transaction that recorded the change (the funding outbox)."""
+    from partnerships.models import RecomputeRequest
+    from partnerships.services import recompute_request
+
+    recompute_request(partnership=assessment.partnership, cause=RecomputeRequest.Cause.EVENT,
+                      cause_id=event.pk)
