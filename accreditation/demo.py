@@ -73,7 +73,7 @@ CYCLE = {
     "submission_deadline": date(2002, 1, 31),
     "announcement_date": date(2002, 2, 28),
 }
-# The next round, open for partnerships to start (issue 3): same requirements, and NRF 2003/04
+# The next round, open for partnerships to start: same requirements, and NRF 2003/04
 # governed by it as 2002/03 was by its own cycle. Its dates are our choice.
 NEXT_CYCLE = {
     "name": "2003/04",

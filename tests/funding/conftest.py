@@ -1,4 +1,5 @@
-"""The Walsall scenario (DESIGN §2) and helpers shared by the funding tests."""
+"""The Walsall scenario (under review for 2002/03, deferred, then accredited on review) and
+helpers shared by the funding tests."""
 
 import datetime as dt
 from dataclasses import dataclass
