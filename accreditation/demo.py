@@ -57,10 +57,12 @@ from partnerships.reference import (
 )
 from partnerships.services import member_add, role_assign
 
-from . import services
 from .letters import funding_effects, letter_writer
 from .models import Cycle, FundingState, GoRating, Rating, Requirement, SelfAssessment, StakeholderView
 from .notifications import notifications_suppressed
+from .services.decisions import Concern, assessment_accredit, assessment_defer
+from .services.drafting import assessment_sign_off_request, assessment_start, assessment_submit, response_save
+from .services.review import assessment_start_review, response_go_rate, stakeholder_view_record
 
 REQUIREMENTS_FILE = "accreditation_requirements_2002_03.csv"
 
@@ -71,7 +73,7 @@ CYCLE = {
     "submission_deadline": date(2002, 1, 31),
     "announcement_date": date(2002, 2, 28),
 }
-# The next round, open for partnerships to start (issue 3): same requirements, and NRF 2003/04
+# The next round, open for partnerships to start: same requirements, and NRF 2003/04
 # governed by it as 2002/03 was by its own cycle. Its dates are our choice.
 NEXT_CYCLE = {
     "name": "2003/04",
@@ -321,53 +323,53 @@ def _story(*, i: int, partnership: Partnership, cycle: Cycle, users: dict[str, U
     amber = {"R1", "R2"} if deferred else ({"R4"} if with_concern else set())
 
     started = date(2001, 10, 15) + timedelta(days=i % 20)
-    assessment = services.assessment_start(partnership=partnership, cycle=cycle, by=officer,
-                                           at=_at(started, 10))
+    assessment = assessment_start(partnership=partnership, cycle=cycle, by=officer,
+                                  at=_at(started, 10))
     drafted = started + timedelta(days=21)
     responses = list(assessment.responses.select_related("requirement"))
     for n, response in enumerate(responses):
         code = response.requirement.code
         rating = Rating.AMBER if code in amber else Rating.GREEN
         text = (AMBER_CASES.get(code) if code in amber else None) or CASES.get(code, GENERIC_CASE)
-        services.response_save(
+        response_save(
             response=response, by=officer, self_rating=rating,
             case=text.format(lsp=partnership.name, area=area),
             inclusiveness_note=WALSALL_INCLUSIVENESS if deferred and code == "R2" else None,
             expected_version=response.version, at=_at(drafted, 11, 5 * n),
         )
     asked = date(2002, 1, 10) + timedelta(days=i % 10)
-    services.assessment_sign_off_request(assessment=assessment, by=officer, at=_at(asked, 16))
-    services.assessment_submit(assessment=assessment, by=chair,
-                               at=_at(asked + timedelta(days=3), 10))
+    assessment_sign_off_request(assessment=assessment, by=officer, at=_at(asked, 16))
+    assessment_submit(assessment=assessment, by=chair,
+                      at=_at(asked + timedelta(days=3), 10))
 
     review_day = date(2002, 2, 4) + timedelta(days=i % 5)
-    services.assessment_start_review(assessment=assessment, by=reviewer, today=review_day,
-                                     at=_at(review_day, 9, 30))
+    assessment_start_review(assessment=assessment, by=reviewer, today=review_day,
+                            at=_at(review_day, 9, 30))
     for response in assessment.responses.select_related("requirement", "assessment"):
         rating, comment = (WALSALL_GO_VIEWS.get(response.requirement.code, (GoRating.AGREE, ""))
                            if deferred else (GoRating.AGREE, ""))
-        services.response_go_rate(response=response, by=reviewer, go_rating=rating,
-                                  go_comment=comment)
+        response_go_rate(response=response, by=reviewer, go_rating=rating,
+                         go_comment=comment)
     heard = review_day + timedelta(days=2)
-    services.stakeholder_view_record(
+    stakeholder_view_record(
         assessment=assessment, by=reviewer, organisation=f"{area} Council for Voluntary Service",
         sector=Sector.VOLUNTARY, stance=StakeholderView.Stance.SUPPORTS, given_on=heard,
         comment="The voluntary sector was involved throughout in drawing up the strategy.",
     )
     by_code = {r.code: r for r in requirements}
     if deferred:
-        services.stakeholder_view_record(
+        stakeholder_view_record(
             assessment=assessment, by=reviewer, organisation=f"{area} community groups",
             sector=Sector.COMMUNITY, stance=StakeholderView.Stance.CONCERNS, given_on=heard,
             comment="Community groups have no place on the board and no say in the priorities.",
         )
         concerns = [
-            services.Concern(requirement=by_code[code], concern=concern, action_required=action,
-                             due_by=REVIEW_DATE)
+            Concern(requirement=by_code[code], concern=concern, action_required=action,
+                    due_by=REVIEW_DATE)
             for code, (concern, action) in WALSALL_CONCERNS.items() if code in by_code
         ]
         effects = funding_effects(assessment=assessment, funding_state=FundingState.DEFERRED)
-        services.assessment_defer(
+        assessment_defer(
             assessment=assessment, by=reviewer, concerns=concerns, review_date=REVIEW_DATE,
             letter=letter_writer(effects=effects), on=DEFERRED_ON, at=_at(DEFERRED_ON, 15),
             summary="Deferred pending review",
@@ -376,10 +378,10 @@ def _story(*, i: int, partnership: Partnership, cycle: Cycle, users: dict[str, U
     decided = date(2002, 2, 18) + timedelta(days=i % 7)
     concerns = []
     if with_concern:
-        concerns = [services.Concern(requirement=by_code["R4"], concern=R4_CONCERN[0],
-                                     action_required=R4_CONCERN[1], due_by=date(2003, 1, 31))]
+        concerns = [Concern(requirement=by_code["R4"], concern=R4_CONCERN[0],
+                            action_required=R4_CONCERN[1], due_by=date(2003, 1, 31))]
     effects = funding_effects(assessment=assessment, funding_state=FundingState.ACCREDITED)
-    services.assessment_accredit(
+    assessment_accredit(
         assessment=assessment, by=reviewer, concerns=concerns,
         letter=letter_writer(effects=effects), on=decided, at=_at(decided, 15),
         summary="Accredited" if not concerns else "Accredited with an area of concern on R4",

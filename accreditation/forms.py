@@ -8,7 +8,7 @@ from django import forms
 
 from . import evidence
 from .models import Rating
-from .services import CASE_WORD_LIMIT, NOTE_WORD_LIMIT, TEXT_CHARACTER_LIMIT, word_count
+from .services.drafting import CASE_WORD_LIMIT, NOTE_WORD_LIMIT, TEXT_CHARACTER_LIMIT, word_count
 
 # What each self-rating means, spelled out beside the choice (the colour alone says nothing).
 RATING_MEANINGS = {

@@ -34,9 +34,6 @@ class Cycle(models.Model):
     def __str__(self):
         return self.name
 
-    def is_announced(self, today=None) -> bool:
-        return (today or timezone.localdate()) >= self.announcement_date
-
 
 class Requirement(models.Model):
     """A key requirement of a cycle. Editable data, ordered; some are core."""
@@ -77,7 +74,8 @@ class FundingState(models.TextChoices):
 
 
 class SelfAssessment(TimeStampedModel):
-    """A partnership's self-assessment for one cycle; its status is a state machine (DESIGN §4)."""
+    """A partnership's self-assessment for one cycle; its status is a state machine
+    (docs/adr/0002-state-machine-with-django-fsm-2.md)."""
 
     partnership = models.ForeignKey(
         Partnership, on_delete=models.PROTECT, related_name="assessments"
@@ -132,7 +130,7 @@ class SelfAssessment(TimeStampedModel):
     def __str__(self):
         return f"{self.partnership} {self.cycle}"
 
-    # Transitions: declared here, performed only by accreditation.services.
+    # Transitions: declared here, performed only by accreditation.services (transitions.py).
     @transition(field=status, source=Status.DRAFT, target=Status.SUBMITTED)
     def submit(self):
         pass

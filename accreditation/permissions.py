@@ -5,20 +5,11 @@ from partnerships.models import Role
 from partnerships.selectors import user_has_role
 
 
-def user_reviews_region(user, region) -> bool:
-    """A Government Office reviewer of this region (NRU staff are not reviewers: their read-only
-    view of every partnership is the national dashboard's)."""
-    return user_has_role(user, Role.GO_REVIEWER, region=region)
-
-
 def user_is_reviewer(user) -> bool:
-    """A Government Office reviewer of at least one region."""
+    """A Government Office reviewer of at least one region (NRU staff are not reviewers: their
+    read-only view of every partnership is the national dashboard's). Which assessments a
+    reviewer may take, rate and decide is review_selectors.assessments_reviewable_by."""
     return user_has_role(user, Role.GO_REVIEWER)
-
-
-def user_can_review(user, assessment) -> bool:
-    """May take, rate and decide this assessment: a reviewer of the partnership's region."""
-    return user_reviews_region(user, assessment.partnership.local_authority.region_id)
 
 
 # --- The partnership's side: its officers draft, its chair signs off ----------------------------

@@ -15,7 +15,7 @@ from partnerships.models import Sector
 
 from .models import Cycle, GoRating, Requirement, StakeholderView
 from .review_selectors import QUEUE_STATUSES
-from .services import Concern
+from .services.decisions import Concern
 
 TEXT_LIMIT = 5000
 

@@ -1,4 +1,5 @@
-"""Reads for the Government Office reviewer's pages: the region's queue and what may be reviewed."""
+"""Reads for the Government Office reviewer's pages: the region's queue, what may be reviewed,
+and what may be accredited in bulk."""
 
 from dataclasses import dataclass
 from datetime import date
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from partnerships.models import Partnership, Role
 
-from .models import Cycle, SelfAssessment, Status
+from .models import Cycle, GoRating, SelfAssessment, Status
 
 NOT_STARTED = "not_started"
 REVIEW_DUE = "review_due"
@@ -41,6 +42,20 @@ def assessments_reviewable_by(user) -> QuerySet[SelfAssessment]:
     return SelfAssessment.objects.filter(
         partnership__local_authority__region_id__in=reviewer_region_ids(user)
     ).select_related("partnership__local_authority__region", "cycle", "reviewer")
+
+
+BULK_ACCREDITABLE_RATINGS = frozenset({GoRating.AGREE, GoRating.GREEN})
+
+
+def assessment_bulk_accreditable(assessment: SelfAssessment) -> bool:
+    """Under review, and every requirement rated by the Government Office green or agreed."""
+    ratings = [r.go_rating for r in assessment.responses.all()]
+    return (
+        assessment.status == Status.UNDER_REVIEW
+        and bool(ratings)
+        and all(r in BULK_ACCREDITABLE_RATINGS for r in ratings)
+    )
+
 
 
 def cycle_default(*, today: date | None = None) -> Cycle | None:

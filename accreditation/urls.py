@@ -1,27 +1,29 @@
 from django.urls import path
 
-from . import views
+from .views import lsp_drafting, lsp_home, lsp_outcome, lsp_sign_off, lsp_tasks
 
 app_name = "accreditation"
 
 urlpatterns = [
-    path("", views.LspHomeView.as_view(), name="home"),
-    path("start/<int:partnership_pk>/<int:cycle_pk>/", views.AssessmentStartView.as_view(),
+    path("", lsp_home.LspHomeView.as_view(), name="home"),
+    path("start/<int:partnership_pk>/<int:cycle_pk>/", lsp_home.LspAssessmentStartView.as_view(),
          name="assessment-start"),
-    path("<int:pk>/", views.AssessmentTasksView.as_view(), name="assessment-tasks"),
-    path("<int:pk>/requirements/<str:code>/", views.ResponseEditView.as_view(),
+    path("<int:pk>/", lsp_tasks.AssessmentTasksView.as_view(), name="assessment-tasks"),
+    path("<int:pk>/requirements/<str:code>/", lsp_drafting.ResponseEditView.as_view(),
          name="response-edit"),
-    path("<int:pk>/requirements/<str:code>/autosave/", views.ResponseAutosaveView.as_view(),
+    path("<int:pk>/requirements/<str:code>/autosave/", lsp_drafting.ResponseAutosaveView.as_view(),
          name="response-autosave"),
-    path("<int:pk>/concerns/", views.ConcernProgressView.as_view(), name="concern-progress"),
-    path("<int:pk>/evidence/", views.EvidenceListView.as_view(), name="evidence-list"),
-    path("evidence/<int:pk>/", views.EvidenceDownloadView.as_view(), name="evidence-download"),
-    path("<int:pk>/check/", views.AssessmentCheckView.as_view(), name="assessment-check"),
-    path("<int:pk>/sign-off/", views.AssessmentSignOffView.as_view(), name="assessment-sign-off"),
-    path("<int:pk>/submitted/", views.AssessmentSubmittedView.as_view(),
+    path("<int:pk>/concerns/", lsp_drafting.ConcernProgressView.as_view(), name="concern-progress"),
+    path("<int:pk>/evidence/", lsp_drafting.EvidenceListView.as_view(), name="evidence-list"),
+    path("evidence/<int:pk>/", lsp_drafting.EvidenceDownloadView.as_view(), name="evidence-download"),
+    path("<int:pk>/check/", lsp_sign_off.AssessmentCheckView.as_view(), name="assessment-check"),
+    path("<int:pk>/sign-off/", lsp_sign_off.AssessmentSignOffView.as_view(),
+         name="assessment-sign-off"),
+    path("<int:pk>/submitted/", lsp_sign_off.AssessmentSubmittedView.as_view(),
          name="assessment-submitted"),
-    path("<int:pk>/decision/", views.AssessmentDecisionView.as_view(), name="assessment-decision"),
-    path("<int:pk>/decisions/<int:decision_pk>/letter/", views.DecisionLetterView.as_view(),
+    path("<int:pk>/decision/", lsp_outcome.AssessmentDecisionView.as_view(),
+         name="assessment-decision"),
+    path("<int:pk>/decisions/<int:decision_pk>/letter/", lsp_outcome.LspDecisionLetterView.as_view(),
          name="decision-letter"),
-    path("<int:pk>/history/", views.AssessmentHistoryView.as_view(), name="assessment-history"),
+    path("<int:pk>/history/", lsp_outcome.AssessmentHistoryView.as_view(), name="assessment-history"),
 ]

@@ -270,8 +270,9 @@ def measure_latency(url: str, redis_url: str, transitions: int) -> dict:
     with connection.cursor() as cursor:
         cursor.execute(NOTIFY_SQL)
 
-    from accreditation import services
     from accreditation.models import AccreditationEvent, Requirement, SelfAssessment
+    from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
+    from accreditation.services.review import assessment_start_review
     from funding.models import ReleaseEntry
     from partnerships.models import RecomputeRequest
     from tests.funding.celery_control import celery_publishing
@@ -314,20 +315,20 @@ def measure_latency(url: str, redis_url: str, transitions: int) -> dict:
 
         requirement = Requirement.objects.filter(cycle__assessments=assessment_ids[0]).order_by(
             "order").first()
-        concern = services.Concern(requirement=requirement, concern="Not yet shown.",
-                                   action_required="Show it.")
+        concern = Concern(requirement=requirement, concern="Not yet shown.",
+                          action_required="Show it.")
         with celery_publishing(url=redis_url, queue=queue, eager=False):
             for n, pk in enumerate(assessment_ids):
                 counted = n >= WARM_UP_PARTNERSHIPS
                 steps = [
-                    (lambda a: services.assessment_start_review(assessment=a, by=reviewer), False),
-                    (lambda a: services.assessment_defer(
+                    (lambda a: assessment_start_review(assessment=a, by=reviewer), False),
+                    (lambda a: assessment_defer(
                         assessment=a, by=reviewer, concerns=[concern], review_date=review_on,
                         on=decided_on, summary="Deferred pending review"), True),
-                    (lambda a: services.assessment_start_review(assessment=a, by=reviewer,
-                                                                today=review_on), False),
-                    (lambda a: services.assessment_accredit(assessment=a, by=reviewer,
-                                                            summary="Accredited"), True),
+                    (lambda a: assessment_start_review(assessment=a, by=reviewer,
+                                                       today=review_on), False),
+                    (lambda a: assessment_accredit(assessment=a, by=reviewer,
+                                                   summary="Accredited"), True),
                 ]
                 for action, moves_money in steps:
                     if counted and len(decisions) >= transitions:

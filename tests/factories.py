@@ -11,7 +11,6 @@ from decimal import Decimal
 import factory
 from django.db.models import Max
 
-from accreditation import services as accreditation_services
 from accreditation.models import (
     Cycle,
     Rating,
@@ -20,6 +19,9 @@ from accreditation.models import (
     SelfAssessment,
     StakeholderView,
 )
+from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
+from accreditation.services.drafting import assessment_get_or_create, assessment_submit
+from accreditation.services.review import assessment_start_review
 from core.models import Provenance, Source, User
 from funding.models import Allocation, FinancialYear, Fund, RegionalBudget, ReleasePolicy
 from partnerships.models import LocalAuthority, Member, Partnership, Region, Role, RoleAssignment, Sector
@@ -206,30 +208,30 @@ class SelfAssessmentFactory(factory.django.DjangoModelFactory):
         reviewer = kwargs.pop("reviewer_user")
         review_on = kwargs.pop("review_on")
         steps = ASSESSMENT_STEPS[: ASSESSMENT_STEPS.index(state) + 1]
-        assessment = accreditation_services.assessment_get_or_create(
+        assessment = assessment_get_or_create(
             partnership=kwargs["partnership"], cycle=kwargs["cycle"]
         )
         if "filled" in steps:
             assessment_fill(assessment)
         if "submitted" in steps:
-            assessment = accreditation_services.assessment_submit(
+            assessment = assessment_submit(
                 assessment=assessment, by=chair or _chair_for(assessment)
             )
         if "under_review" in steps:
             reviewer = reviewer or _reviewer_for(assessment)
-            assessment = accreditation_services.assessment_start_review(
+            assessment = assessment_start_review(
                 assessment=assessment, by=reviewer
             )
         if state == "accredited":
-            assessment = accreditation_services.assessment_accredit(
+            assessment = assessment_accredit(
                 assessment=assessment, by=reviewer, summary="Accredited"
             )
         elif state == "deferred":
             first = assessment.cycle.requirements.order_by("order").first()
-            assessment = accreditation_services.assessment_defer(
+            assessment = assessment_defer(
                 assessment=assessment, by=reviewer, review_date=review_on,
                 on=review_on - dt.timedelta(days=28),
-                concerns=[accreditation_services.Concern(
+                concerns=[Concern(
                     requirement=first, concern="Not yet shown.", action_required="Show it.",
                 )],
                 summary="Deferred pending review",

@@ -32,8 +32,9 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
-from accreditation import services  # noqa: E402
 from accreditation.models import SelfAssessment, Status  # noqa: E402
+from accreditation.selectors import assessment_submission_blockers  # noqa: E402
+from accreditation.services.drafting import assessment_submit  # noqa: E402
 from core.models import User  # noqa: E402
 from funding.services import releases_reconcile  # noqa: E402
 from funding.tasks import recomputes_requeue_owed  # noqa: E402
@@ -51,10 +52,10 @@ def main(command: str, *args: str) -> None:
     elif command == "submit":
         for draft in (SelfAssessment.objects.filter(status=Status.DRAFT, cycle__year_start=2003)
                       .select_related("partnership__local_authority__region").order_by("pk")):
-            if services.assessment_submission_blockers(draft):
+            if assessment_submission_blockers(draft):
                 continue
             chair = User.objects.get(email=f"chair@{draft.partnership.slug}.lsp.example")
-            services.assessment_submit(assessment=draft, by=chair)
+            assessment_submit(assessment=draft, by=chair)
             region = draft.partnership.local_authority.region
             print(json.dumps({"assessment": draft.pk, "partnership": draft.partnership.slug,
                               "reviewer": f"reviewer@{region.slug}.go.example"}))

@@ -32,8 +32,15 @@ django.setup()
 from django.conf import settings  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from accreditation import services  # noqa: E402
 from accreditation.models import Cycle, SelfAssessment  # noqa: E402
+from accreditation.selectors import assessment_submission_blockers  # noqa: E402
+from accreditation.services.drafting import (  # noqa: E402
+    assessment_start,
+    assessment_submit,
+    concern_progress_save,
+    concern_progress_token,
+    response_save,
+)
 from core.models import User  # noqa: E402
 from partnerships.models import Partnership, Region  # noqa: E402
 from partnerships.selectors import members_missing_key_sectors  # noqa: E402
@@ -50,14 +57,14 @@ def _user(email: str) -> User:
 def _ready(assessment: SelfAssessment, officer: User) -> SelfAssessment:
     """Report progress on each area of concern and explain missing sectors, as officers do."""
     for progress in assessment.concern_progress.all():
-        services.concern_progress_save(
+        concern_progress_save(
             progress=progress, by=officer, text="We have acted on this: see our case.",
-            expected_token=services.concern_progress_token(progress))
+            expected_token=concern_progress_token(progress))
     if members_missing_key_sectors(assessment.partnership):
         r2 = assessment.responses.get(requirement__code="R2")
-        services.response_save(response=r2, by=officer, self_rating=r2.self_rating, case=r2.case,
-                               expected_version=r2.version,
-                               inclusiveness_note="We are recruiting from the missing sectors.")
+        response_save(response=r2, by=officer, self_rating=r2.self_rating, case=r2.case,
+                      expected_version=r2.version,
+                      inclusiveness_note="We are recruiting from the missing sectors.")
     return SelfAssessment.objects.get(pk=assessment.pk)
 
 
@@ -73,12 +80,12 @@ def prepare() -> dict:
         for n, partnership in enumerate(partnerships):
             officer = _user(f"officer@{partnership.slug}.lsp.example")
             chair = _user(f"chair@{partnership.slug}.lsp.example")
-            assessment = services.assessment_start(partnership=partnership, cycle=cycle, by=officer)
+            assessment = assessment_start(partnership=partnership, cycle=cycle, by=officer)
             assessment = _ready(assessment, officer)
-            if services.assessment_submission_blockers(assessment):
+            if assessment_submission_blockers(assessment):
                 continue
             if n < PER_REGION_FOR_REVIEW:
-                services.assessment_submit(assessment=assessment, by=chair)
+                assessment_submit(assessment=assessment, by=chair)
                 queued.append(assessment.pk)
             else:
                 plan["officers"].append({

@@ -13,7 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accreditation import evidence
 from accreditation.models import AssessmentChange, EvidenceFile, SelfAssessment
-from accreditation.services import ConflictError, assessment_submit, evidence_attach, evidence_remove
+from accreditation.services.drafting import assessment_submit, evidence_attach, evidence_remove
+from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory, assessment_fill
 

@@ -14,21 +14,20 @@ from accreditation.models import (
     SelfAssessment,
     Status,
 )
-from accreditation.services import (
+from accreditation.selectors import assessment_submission_blockers
+from accreditation.services.drafting import (
     CASE_WORD_LIMIT,
     HISTORY_COALESCE_WINDOW,
     TEXT_CHARACTER_LIMIT,
-    ConflictError,
-    assessment_return,
     assessment_sign_off_request,
     assessment_start,
-    assessment_start_review,
-    assessment_submission_blockers,
     assessment_submit,
     concern_progress_save,
     concern_progress_token,
     response_save,
 )
+from accreditation.services.review import assessment_return, assessment_start_review
+from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from partnerships.models import RecomputeRequest
 from tests.factories import (

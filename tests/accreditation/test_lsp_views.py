@@ -9,13 +9,8 @@ from django.test import Client
 from django.urls import reverse
 
 from accreditation.models import EvidenceFile, RequirementResponse, SelfAssessment, Status
-from accreditation.services import (
-    CASE_WORD_LIMIT,
-    assessment_return,
-    assessment_start,
-    evidence_attach,
-    response_save,
-)
+from accreditation.services.drafting import CASE_WORD_LIMIT, assessment_start, evidence_attach, response_save
+from accreditation.services.review import assessment_return
 from partnerships.models import Sector
 from tests.accreditation.test_lsp_evidence import pdf_bytes, png_bytes
 from tests.factories import (
@@ -337,7 +332,7 @@ def test_a_double_submitted_form_is_not_a_conflict(world):
 
 def test_after_submission_a_post_is_refused_and_the_text_is_kept(world):
     assessment_fill(world.assessment)
-    from accreditation.services import assessment_submit
+    from accreditation.services.drafting import assessment_submit
 
     assessment_submit(assessment=world.assessment, by=world.chair)
 
@@ -494,7 +489,7 @@ def test_autosave_of_a_stale_page_is_a_409_with_a_plain_message(world):
 
 def test_autosave_after_submission_is_a_409(world):
     assessment_fill(world.assessment)
-    from accreditation.services import assessment_submit
+    from accreditation.services.drafting import assessment_submit
 
     assessment_submit(assessment=world.assessment, by=world.chair)
 
@@ -640,7 +635,7 @@ def test_a_repeated_sign_off_click_lands_on_the_confirmation(world):
 
 def test_after_submission_pages_are_read_only(world):
     assessment_fill(world.assessment)
-    from accreditation.services import assessment_submit
+    from accreditation.services.drafting import assessment_submit
 
     assessment_submit(assessment=world.assessment, by=world.chair)
     client = world.client("officer")
@@ -657,7 +652,8 @@ def test_after_submission_pages_are_read_only(world):
 
 def test_returned_reasons_are_shown_beside_each_requirement_and_it_can_be_resubmitted(world):
     assessment_fill(world.assessment)
-    from accreditation.services import assessment_start_review, assessment_submit
+    from accreditation.services.drafting import assessment_submit
+    from accreditation.services.review import assessment_start_review
 
     assessment_submit(assessment=world.assessment, by=world.chair)
     assessment_start_review(assessment=world.assessment, by=world.reviewer)
@@ -743,7 +739,9 @@ def test_progress_on_last_cycles_concerns_is_reported_on_its_own_page(world):
     assessment_fill(last)
     import datetime as dt
 
-    from accreditation.services import Concern, assessment_defer, assessment_start_review, assessment_submit
+    from accreditation.services.decisions import Concern, assessment_defer
+    from accreditation.services.drafting import assessment_submit
+    from accreditation.services.review import assessment_start_review
 
     assessment_submit(assessment=last, by=world.chair)
     assessment_start_review(assessment=last, by=world.reviewer)
@@ -761,7 +759,7 @@ def test_progress_on_last_cycles_concerns_is_reported_on_its_own_page(world):
     tasks = client.get(url("assessment-tasks", nxt.pk)).content.decode()
     assert _task_status(tasks, "concerns") == "Not started"
 
-    from accreditation.services import concern_progress_token
+    from accreditation.services.drafting import concern_progress_token
 
     response = client.post(url("concern-progress", nxt.pk), {
         f"progress_{progress.pk}": "Two joined in May.",

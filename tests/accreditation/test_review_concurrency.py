@@ -10,8 +10,16 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from accreditation import services
 from accreditation.models import AccreditationEvent, Decision, SelfAssessment, Status
+from accreditation.services.decisions import (
+    BulkItem,
+    Concern,
+    assessment_accredit,
+    assessment_defer,
+    assessments_accredit_bulk,
+)
+from accreditation.services.review import assessment_start_review
+from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from partnerships.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
@@ -63,8 +71,8 @@ def _setup():
     region = assessment.partnership.region
     first = RoleAssignmentFactory(reviewer=True, region=region, user__full_name="Pat One").user
     second = RoleAssignmentFactory(reviewer=True, region=region, user__full_name="Sam Two").user
-    concern = services.Concern(requirement=assessment.cycle.requirements.first(),
-                               concern="Thin.", action_required="Thicken.")
+    concern = Concern(requirement=assessment.cycle.requirements.first(),
+                      concern="Thin.", action_required="Thicken.")
     return SelfAssessment.objects.get(pk=assessment.pk), first, second, concern
 
 
@@ -77,10 +85,10 @@ def test_two_reviewers_deciding_at_once_one_wins(require_postgresql, with_versio
 
     results = _race(
         assessment,
-        ("defer", lambda: services.assessment_defer(
+        ("defer", lambda: assessment_defer(
             assessment=assessment, by=first, concerns=[concern], review_date=REVIEW_ON,
             expected_version=version)),
-        ("accredit", lambda: services.assessment_accredit(
+        ("accredit", lambda: assessment_accredit(
             assessment=assessment, by=second, expected_version=version)),
     )
 
@@ -96,7 +104,7 @@ def test_two_reviewers_deciding_at_once_one_wins(require_postgresql, with_versio
     assert RecomputeRequest.objects.count() == recomputes_before + 1
     who, what = ("Pat One", "deferred") if winner == "defer" else ("Sam Two", "accredited")
     name = assessment.partnership.local_authority.name
-    assert isinstance(refused[0], services.ConflictError)
+    assert isinstance(refused[0], ConflictError)
     assert refused[0].message.startswith(f"{name} was already {what} by {who} at ")
     assert refused[0].message.endswith("; nothing you entered was applied.")
 
@@ -110,9 +118,9 @@ def test_two_reviewers_starting_the_same_review_one_takes_it(require_postgresql)
 
     results = _race(
         assessment,
-        ("first", lambda: services.assessment_start_review(
+        ("first", lambda: assessment_start_review(
             assessment=assessment, by=first, expected_version=assessment.version)),
-        ("second", lambda: services.assessment_start_review(
+        ("second", lambda: assessment_start_review(
             assessment=assessment, by=second, expected_version=assessment.version)),
     )
 
@@ -129,10 +137,10 @@ def test_bulk_and_single_decision_at_once_apply_once(require_postgresql):
 
     results = _race(
         assessment,
-        ("bulk", lambda: services.assessments_accredit_bulk(
-            items=[services.BulkItem(assessment=assessment, expected_version=assessment.version)],
+        ("bulk", lambda: assessments_accredit_bulk(
+            items=[BulkItem(assessment=assessment, expected_version=assessment.version)],
             by=first)),
-        ("defer", lambda: services.assessment_defer(
+        ("defer", lambda: assessment_defer(
             assessment=assessment, by=second, concerns=[concern], review_date=REVIEW_ON,
             expected_version=assessment.version)),
     )

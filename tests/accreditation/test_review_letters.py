@@ -10,7 +10,6 @@ from django.urls import reverse
 from django.utils import timezone
 from pypdf import PdfReader
 
-from accreditation import services
 from accreditation.letters import (
     funding_effects,
     letter_compose,
@@ -19,6 +18,7 @@ from accreditation.letters import (
     percent,
 )
 from accreditation.models import FundingState, SelfAssessment
+from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
 from funding.models import ReleaseOverride
 from tests.factories import (
     AllocationFactory,
@@ -94,11 +94,11 @@ def test_no_policy_for_the_cycle_means_no_effect():
 def _defer(assessment, reviewer):
     effects = funding_effects(assessment=assessment, funding_state=FundingState.DEFERRED)
     first = assessment.cycle.requirements.order_by("order").first()
-    services.assessment_defer(
+    assessment_defer(
         assessment=assessment, by=reviewer, review_date=NEXT_MONTH,
-        concerns=[services.Concern(requirement=first, concern="Community involvement is thin.",
-                                   action_required="Involve community groups.",
-                                   due_by=NEXT_MONTH)],
+        concerns=[Concern(requirement=first, concern="Community involvement is thin.",
+                          action_required="Involve community groups.",
+                          due_by=NEXT_MONTH)],
         letter=letter_writer(effects=effects),
     )
     return SelfAssessment.objects.get(pk=assessment.pk).decisions.get()
@@ -120,8 +120,8 @@ def test_deferral_letter_addresses_the_chair_and_states_review_date_and_amounts(
 def test_accreditation_letter(walsall):
     assessment, reviewer, _ = walsall
     effects = funding_effects(assessment=assessment, funding_state=FundingState.ACCREDITED)
-    services.assessment_accredit(assessment=assessment, by=reviewer,
-                                 letter=letter_writer(effects=effects))
+    assessment_accredit(assessment=assessment, by=reviewer,
+                        letter=letter_writer(effects=effects))
     letter = assessment.decisions.get().letter
     assert "I am pleased to confirm that Walsall LSP is accredited for 2002/03" in letter
     assert "Walsall will receive £3,830,000.01 of its £3,830,000.01" in letter

@@ -6,9 +6,11 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accreditation import services
 from accreditation.models import SelfAssessment, Status
 from accreditation.notifications import review_reminders_send
+from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
+from accreditation.services.drafting import assessment_submit
+from accreditation.services.review import assessment_return, assessment_start_review
 from accreditation.tasks import review_reminders_send as review_reminders_send_task
 from tests.factories import RegionFactory, RoleAssignmentFactory, SelfAssessmentFactory
 
@@ -40,36 +42,36 @@ def people():
 def test_submission_emails_the_regions_reviewers(people, django_capture_on_commit_callbacks,
                                                  mailoutbox):
     with django_capture_on_commit_callbacks(execute=True):
-        services.assessment_submit(assessment=people["assessment"], by=people["chair"])
+        assessment_submit(assessment=people["assessment"], by=people["chair"])
     (message,) = mailoutbox
     assert message.to == ["reviewer@west-midlands.go.example"]
     assert "submitted" in message.subject.lower()
 
 
 def test_starting_a_review_emails_nobody(people, django_capture_on_commit_callbacks, mailoutbox):
-    a = services.assessment_submit(assessment=people["assessment"], by=people["chair"])
+    a = assessment_submit(assessment=people["assessment"], by=people["chair"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.assessment_start_review(assessment=a, by=people["reviewer"])
+        assessment_start_review(assessment=a, by=people["reviewer"])
     assert mailoutbox == []
 
 
 @pytest.mark.parametrize("decide", ["accredit", "defer", "return"])
 def test_each_decision_emails_the_officer_and_chair_with_the_letter(
         people, decide, django_capture_on_commit_callbacks, mailoutbox):
-    a = services.assessment_submit(assessment=people["assessment"], by=people["chair"])
-    a = services.assessment_start_review(assessment=a, by=people["reviewer"])
+    a = assessment_submit(assessment=people["assessment"], by=people["chair"])
+    a = assessment_start_review(assessment=a, by=people["reviewer"])
     first = a.cycle.requirements.order_by("order").first()
-    concern = services.Concern(requirement=first, concern="Thin.", action_required="Thicken.")
+    concern = Concern(requirement=first, concern="Thin.", action_required="Thicken.")
     with django_capture_on_commit_callbacks(execute=True):
         if decide == "accredit":
-            services.assessment_accredit(assessment=a, by=people["reviewer"], letter="Dear Chair")
+            assessment_accredit(assessment=a, by=people["reviewer"], letter="Dear Chair")
         elif decide == "defer":
-            services.assessment_defer(assessment=a, by=people["reviewer"], concerns=[concern],
-                                      review_date=TODAY + dt.timedelta(days=30),
-                                      letter="Dear Chair")
+            assessment_defer(assessment=a, by=people["reviewer"], concerns=[concern],
+                             review_date=TODAY + dt.timedelta(days=30),
+                             letter="Dear Chair")
         else:
-            services.assessment_return(assessment=a, by=people["reviewer"],
-                                       reasons={first.pk: "More."}, letter="Dear Chair")
+            assessment_return(assessment=a, by=people["reviewer"],
+                              reasons={first.pk: "More."}, letter="Dear Chair")
     (message,) = mailoutbox
     assert sorted(message.to) == ["chair@walsall.lsp.example", "officer@walsall.lsp.example"]
     assert message.body == "Dear Chair"
@@ -82,10 +84,10 @@ def test_a_failing_mail_server_never_undoes_the_decision(people, settings,
                                                          mailoutbox):
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 1
-    a = services.assessment_submit(assessment=people["assessment"], by=people["chair"])
-    a = services.assessment_start_review(assessment=a, by=people["reviewer"])
+    a = assessment_submit(assessment=people["assessment"], by=people["chair"])
+    a = assessment_start_review(assessment=a, by=people["reviewer"])
     with django_capture_on_commit_callbacks(execute=True):
-        services.assessment_accredit(assessment=a, by=people["reviewer"], letter="Dear Chair")
+        assessment_accredit(assessment=a, by=people["reviewer"], letter="Dear Chair")
     assert fresh(a).status == Status.ACCREDITED
 
 
@@ -118,7 +120,7 @@ def test_no_reminder_once_the_review_has_started(mailoutbox):
     region = RegionFactory()
     reviewer = RoleAssignmentFactory(reviewer=True, region=region).user
     a = _deferred_due(region, TODAY, reviewer)
-    services.assessment_start_review(assessment=a, by=reviewer)
+    assessment_start_review(assessment=a, by=reviewer)
     mailoutbox.clear()
     assert review_reminders_send(today=TODAY) == 0
 

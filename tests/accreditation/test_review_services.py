@@ -6,7 +6,6 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accreditation import services
 from accreditation.models import (
     AccreditationEvent,
     Decision,
@@ -17,6 +16,21 @@ from accreditation.models import (
     StakeholderView,
     Status,
 )
+from accreditation.review_selectors import assessment_bulk_accreditable
+from accreditation.services.decisions import (
+    BulkItem,
+    Concern,
+    assessment_accredit,
+    assessment_defer,
+    assessments_accredit_bulk,
+)
+from accreditation.services.review import (
+    assessment_return,
+    assessment_start_review,
+    response_go_rate,
+    stakeholder_view_record,
+)
+from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from partnerships.models import RecomputeRequest
 from tests.factories import (
@@ -50,30 +64,30 @@ def reviewer_of(assessment):
 
 def concern(assessment, text="Community involvement is thin."):
     first = assessment.cycle.requirements.order_by("order").first()
-    return services.Concern(requirement=first, concern=text, action_required="Involve them.",
-                            due_by=NEXT_MONTH)
+    return Concern(requirement=first, concern=text, action_required="Involve them.",
+                   due_by=NEXT_MONTH)
 
 
 def accredit(a, by):
-    return services.assessment_accredit(assessment=a, by=by)
+    return assessment_accredit(assessment=a, by=by)
 
 
 def accredit_with_concerns(a, by):
-    return services.assessment_accredit(assessment=a, by=by, concerns=[concern(a)])
+    return assessment_accredit(assessment=a, by=by, concerns=[concern(a)])
 
 
 def defer(a, by):
-    return services.assessment_defer(assessment=a, by=by, concerns=[concern(a)],
-                                     review_date=NEXT_MONTH)
+    return assessment_defer(assessment=a, by=by, concerns=[concern(a)],
+                            review_date=NEXT_MONTH)
 
 
 def return_for_changes(a, by):
     first = a.cycle.requirements.order_by("order").first()
-    return services.assessment_return(assessment=a, by=by, reasons={first.pk: "Say more."})
+    return assessment_return(assessment=a, by=by, reasons={first.pk: "Say more."})
 
 
 def start_review(a, by):
-    return services.assessment_start_review(assessment=a, by=by)
+    return assessment_start_review(assessment=a, by=by)
 
 
 DECISIONS = {
@@ -141,7 +155,7 @@ def test_transition_table(state, action):
 def test_start_review_records_who_took_it():
     a = make("submitted")
     by = reviewer_of(a)
-    services.assessment_start_review(assessment=a, by=by)
+    assessment_start_review(assessment=a, by=by)
     a = fresh(a)
     assert a.reviewer == by
     assert a.review_started_at is not None
@@ -151,13 +165,13 @@ def test_start_review_records_who_took_it():
 def test_deferred_review_before_its_date_is_refused():
     a = make("deferred", review_on=NEXT_MONTH)
     with pytest.raises(ApplicationError, match="before its review date"):
-        services.assessment_start_review(assessment=a, by=reviewer_of(a))
+        assessment_start_review(assessment=a, by=reviewer_of(a))
     assert fresh(a).status == Status.DEFERRED
 
 
 def test_deferred_review_on_its_date_opens_the_next_round():
     a = make("deferred")
-    services.assessment_start_review(assessment=a, by=reviewer_of(a), today=a.review_date)
+    assessment_start_review(assessment=a, by=reviewer_of(a), today=a.review_date)
     a = fresh(a)
     assert (a.status, a.review_round) == (Status.UNDER_REVIEW, 2)
     # The deferral stays in force for funding until the re-review decides.
@@ -168,7 +182,7 @@ def test_deferred_review_on_its_date_opens_the_next_round():
 def test_re_review_of_a_deferred_partnership_ends_in_accredit_or_further_deferral(ending):
     a = make("deferred")
     by = reviewer_of(a)
-    services.assessment_start_review(assessment=a, by=by)
+    assessment_start_review(assessment=a, by=by)
     DECISIONS[ending][0](fresh(a), by)
     a = fresh(a)
     decision = a.decisions.latest("id")
@@ -182,7 +196,7 @@ def test_re_review_of_a_deferred_partnership_ends_in_accredit_or_further_deferra
 
 def test_accredit_with_concerns_records_each_concern():
     a = make("under_review")
-    services.assessment_accredit(assessment=a, by=reviewer_of(a), concerns=[concern(a)])
+    assessment_accredit(assessment=a, by=reviewer_of(a), concerns=[concern(a)])
     decision = fresh(a).decisions.get()
     (c,) = decision.concerns.all()
     assert (c.concern, c.action_required, c.due_by) == (
@@ -199,7 +213,7 @@ def test_defer_needs_a_concern_and_a_future_review_date(kwargs, message):
     a = make("under_review")
     args = {"concerns": [concern(a)], "review_date": NEXT_MONTH, **kwargs}
     with pytest.raises(ApplicationError, match=message):
-        services.assessment_defer(assessment=a, by=reviewer_of(a), **args)
+        assessment_defer(assessment=a, by=reviewer_of(a), **args)
     assert fresh(a).status == Status.UNDER_REVIEW
     assert not Decision.objects.filter(assessment=a).exists()
 
@@ -207,17 +221,17 @@ def test_defer_needs_a_concern_and_a_future_review_date(kwargs, message):
 def test_a_concern_must_be_about_a_requirement_of_the_cycle():
     a = make("under_review")
     other = SelfAssessmentFactory(cycle__year_start=2003)
-    stray = services.Concern(requirement=other.cycle.requirements.first(), concern="x",
-                             action_required="y")
+    stray = Concern(requirement=other.cycle.requirements.first(), concern="x",
+                    action_required="y")
     with pytest.raises(ApplicationError, match="requirement of this cycle"):
-        services.assessment_accredit(assessment=a, by=reviewer_of(a), concerns=[stray])
+        assessment_accredit(assessment=a, by=reviewer_of(a), concerns=[stray])
     assert fresh(a).status == Status.UNDER_REVIEW
 
 
 def test_return_records_the_reason_against_each_requirement():
     a = make("under_review")
     r1, r2 = list(a.cycle.requirements.order_by("order"))[:2]
-    services.assessment_return(assessment=a, by=reviewer_of(a), reasons={r1.pk: "More evidence."})
+    assessment_return(assessment=a, by=reviewer_of(a), reasons={r1.pk: "More evidence."})
     reasons = dict(a.responses.values_list("requirement_id", "return_reason"))
     assert reasons[r1.pk] == "More evidence."
     assert reasons[r2.pk] == ""
@@ -228,7 +242,7 @@ def test_return_records_the_reason_against_each_requirement():
 def test_return_needs_a_reason():
     a = make("under_review")
     with pytest.raises(ApplicationError, match="at least one requirement"):
-        services.assessment_return(assessment=a, by=reviewer_of(a), reasons={1: "  "})
+        assessment_return(assessment=a, by=reviewer_of(a), reasons={1: "  "})
 
 
 # --- Conflicts -----------------------------------------------------------------------------------
@@ -241,18 +255,18 @@ def test_a_stale_version_is_refused_and_nothing_is_applied(action):
     stale = fresh(a).version - 1
     before = counts(a)
     call = {
-        "accredit": lambda: services.assessment_accredit(assessment=a, by=by,
-                                                         expected_version=stale),
-        "accredit_with_concerns": lambda: services.assessment_accredit(
+        "accredit": lambda: assessment_accredit(assessment=a, by=by,
+                                                expected_version=stale),
+        "accredit_with_concerns": lambda: assessment_accredit(
             assessment=a, by=by, concerns=[concern(a)], expected_version=stale),
-        "defer": lambda: services.assessment_defer(
+        "defer": lambda: assessment_defer(
             assessment=a, by=by, concerns=[concern(a)], review_date=NEXT_MONTH,
             expected_version=stale),
-        "return": lambda: services.assessment_return(
+        "return": lambda: assessment_return(
             assessment=a, by=by, reasons={a.cycle.requirements.first().pk: "x"},
             expected_version=stale),
     }[action]
-    with pytest.raises(services.ConflictError, match=r"Nothing you entered was applied"):
+    with pytest.raises(ConflictError, match=r"Nothing you entered was applied"):
         call()
     assert fresh(a).status == Status.UNDER_REVIEW
     assert counts(a) == before
@@ -265,19 +279,19 @@ def test_second_reviewer_is_told_who_decided_first_and_when():
     first.save()
     second = reviewer_of(a)
     version = fresh(a).version
-    services.assessment_defer(assessment=a, by=first, concerns=[concern(a)],
-                              review_date=NEXT_MONTH, expected_version=version)
+    assessment_defer(assessment=a, by=first, concerns=[concern(a)],
+                     review_date=NEXT_MONTH, expected_version=version)
     at = timezone.localtime(fresh(a).events.latest("id").at)
-    with pytest.raises(services.ConflictError) as refused:
-        services.assessment_accredit(assessment=a, by=second, expected_version=version)
+    with pytest.raises(ConflictError) as refused:
+        assessment_accredit(assessment=a, by=second, expected_version=version)
     name = a.partnership.local_authority.name
     assert refused.value.message == (
         f"{name} was already deferred by Pat Reviewer at {at:%H:%M}; nothing you entered was applied."
     )
     assert Decision.objects.filter(assessment=a).count() == 1
     # Without a version (say, a second click), the state itself refuses, with the same message.
-    with pytest.raises(services.ConflictError, match="already deferred by Pat Reviewer"):
-        services.assessment_accredit(assessment=a, by=second)
+    with pytest.raises(ConflictError, match="already deferred by Pat Reviewer"):
+        assessment_accredit(assessment=a, by=second)
     assert Decision.objects.filter(assessment=a).count() == 1
 
 
@@ -285,10 +299,10 @@ def test_a_page_stale_after_a_rating_is_refused_with_the_current_state():
     a = make("under_review")
     by = reviewer_of(a)
     version = fresh(a).version
-    services.response_go_rate(response=a.responses.first(), by=by, go_rating=GoRating.AGREE,
-                              expected_version=version)
-    with pytest.raises(services.ConflictError, match="changed after you opened the page"):
-        services.assessment_accredit(assessment=a, by=by, expected_version=version)
+    response_go_rate(response=a.responses.first(), by=by, go_rating=GoRating.AGREE,
+                     expected_version=version)
+    with pytest.raises(ConflictError, match="changed after you opened the page"):
+        assessment_accredit(assessment=a, by=by, expected_version=version)
     assert fresh(a).status == Status.UNDER_REVIEW
 
 
@@ -299,9 +313,9 @@ def test_rating_agree_or_a_different_rating_with_a_reason():
     a = make("under_review")  # the factory rates every requirement green
     by = reviewer_of(a)
     r1, r2 = list(a.responses.order_by("requirement__order"))[:2]
-    services.response_go_rate(response=r1, by=by, go_rating=GoRating.AGREE)
-    services.response_go_rate(response=r2, by=by, go_rating=GoRating.AMBER,
-                              go_comment="  Partners were not consulted.  ")
+    response_go_rate(response=r1, by=by, go_rating=GoRating.AGREE)
+    response_go_rate(response=r2, by=by, go_rating=GoRating.AMBER,
+                     go_comment="  Partners were not consulted.  ")
     r1.refresh_from_db()
     r2.refresh_from_db()
     assert (r1.go_rating, r1.go_comment) == ("agree", "")
@@ -312,7 +326,7 @@ def test_rating_agree_or_a_different_rating_with_a_reason():
 def test_the_same_rating_as_the_partnerships_is_agreement():
     a = make("under_review")
     response = a.responses.first()
-    services.response_go_rate(response=response, by=reviewer_of(a), go_rating=GoRating.GREEN)
+    response_go_rate(response=response, by=reviewer_of(a), go_rating=GoRating.GREEN)
     response.refresh_from_db()
     assert response.go_rating == GoRating.AGREE
 
@@ -326,8 +340,8 @@ def test_rating_refuses_bad_input(rating, comment, message):
     a = make("under_review")
     response = a.responses.first()
     with pytest.raises(ApplicationError, match=message):
-        services.response_go_rate(response=response, by=reviewer_of(a), go_rating=rating,
-                                  go_comment=comment)
+        response_go_rate(response=response, by=reviewer_of(a), go_rating=rating,
+                         go_comment=comment)
     response.refresh_from_db()
     assert response.go_rating == ""
     assert fresh(a).version == a.version
@@ -337,16 +351,16 @@ def test_rating_refuses_bad_input(rating, comment, message):
 def test_rating_only_while_under_review(state):
     a = make(state)
     with pytest.raises(ApplicationError, match="only while the assessment is under review"):
-        services.response_go_rate(response=a.responses.first(), by=reviewer_of(a),
-                                  go_rating=GoRating.AGREE)
+        response_go_rate(response=a.responses.first(), by=reviewer_of(a),
+                         go_rating=GoRating.AGREE)
     assert not RequirementResponse.objects.filter(assessment=a).exclude(go_rating="").exists()
 
 
 def test_rating_with_a_stale_version_is_refused():
     a = make("under_review")
-    with pytest.raises(services.ConflictError):
-        services.response_go_rate(response=a.responses.first(), by=reviewer_of(a),
-                                  go_rating=GoRating.AGREE, expected_version=a.version - 1)
+    with pytest.raises(ConflictError):
+        response_go_rate(response=a.responses.first(), by=reviewer_of(a),
+                         go_rating=GoRating.AGREE, expected_version=a.version - 1)
 
 
 # --- Stakeholder views ---------------------------------------------------------------------------
@@ -361,8 +375,8 @@ def view_args(**overrides):
 def test_stakeholder_view_is_recorded_with_who_recorded_it():
     a = make("under_review")
     by = reviewer_of(a)
-    view = services.stakeholder_view_record(assessment=a, by=by, **view_args(),
-                                            expected_version=a.version)
+    view = stakeholder_view_record(assessment=a, by=by, **view_args(),
+                                   expected_version=a.version)
     assert (view.assessment_id, view.recorded_by, view.stance) == (a.pk, by, "concerns")
     assert fresh(a).version == a.version + 1
 
@@ -377,7 +391,7 @@ def test_stakeholder_view_is_recorded_with_who_recorded_it():
 def test_stakeholder_view_refuses_bad_input(overrides, message):
     a = make("under_review")
     with pytest.raises(ApplicationError, match=message):
-        services.stakeholder_view_record(assessment=a, by=reviewer_of(a), **view_args(**overrides))
+        stakeholder_view_record(assessment=a, by=reviewer_of(a), **view_args(**overrides))
     assert not StakeholderView.objects.filter(assessment=a).exists()
 
 
@@ -385,7 +399,7 @@ def test_stakeholder_view_refuses_bad_input(overrides, message):
 def test_stakeholder_views_only_while_under_review(state):
     a = make(state)
     with pytest.raises(ApplicationError, match="while the assessment is under review"):
-        services.stakeholder_view_record(assessment=a, by=reviewer_of(a), **view_args())
+        stakeholder_view_record(assessment=a, by=reviewer_of(a), **view_args())
 
 
 # --- Bulk accreditation --------------------------------------------------------------------------
@@ -399,9 +413,9 @@ def rated(a, rating=GoRating.AGREE):
 def test_bulk_accredits_each_with_its_own_decision_event_and_recompute():
     one, two = rated(make("under_review")), rated(make("under_review"), GoRating.GREEN)
     by = UserFactory()
-    done = services.assessments_accredit_bulk(
-        items=[services.BulkItem(assessment=a, expected_version=a.version,
-                                 letter=lambda d: f"Letter for {d.assessment.partnership}")
+    done = assessments_accredit_bulk(
+        items=[BulkItem(assessment=a, expected_version=a.version,
+                        letter=lambda d: f"Letter for {d.assessment.partnership}")
                for a in (one, two)],
         by=by,
     )
@@ -423,19 +437,19 @@ def test_bulk_is_all_or_nothing(spoil):
     if spoil not in ("unrated", "not_under_review"):
         other = rated(other, GoRating.RED if spoil == "red" else GoRating.AGREE)
     version = other.version - 1 if spoil == "stale" else other.version
-    items = [services.BulkItem(assessment=good, expected_version=good.version),
-             services.BulkItem(assessment=other, expected_version=version)]
+    items = [BulkItem(assessment=good, expected_version=good.version),
+             BulkItem(assessment=other, expected_version=version)]
     if spoil == "duplicate":
         items = [items[0], items[0]]
     with pytest.raises(ApplicationError):
-        services.assessments_accredit_bulk(items=items, by=UserFactory())
+        assessments_accredit_bulk(items=items, by=UserFactory())
     assert fresh(good).status == Status.UNDER_REVIEW
     assert not Decision.objects.filter(assessment=good).exists()
 
 
 def test_bulk_needs_a_selection():
     with pytest.raises(ApplicationError, match="at least one"):
-        services.assessments_accredit_bulk(items=[], by=UserFactory())
+        assessments_accredit_bulk(items=[], by=UserFactory())
 
 
 @pytest.mark.parametrize("ratings, expected", [
@@ -449,7 +463,7 @@ def test_bulk_accreditable(ratings, expected):
         response.go_rating = rating
         response.go_comment = "" if rating in ("", "agree") else "Because."
         response.save()
-    assert services.assessment_bulk_accreditable(fresh(a)) is expected
+    assert assessment_bulk_accreditable(fresh(a)) is expected
 
 
 # --- Letters and emails on commit ----------------------------------------------------------------
@@ -464,8 +478,8 @@ def test_a_letter_writer_sees_the_recorded_decision_and_its_concerns():
         seen["review_date"] = decision.review_date
         return "The letter."
 
-    services.assessment_defer(assessment=a, by=reviewer_of(a), concerns=[concern(a)],
-                              review_date=NEXT_MONTH, letter=write)
+    assessment_defer(assessment=a, by=reviewer_of(a), concerns=[concern(a)],
+                     review_date=NEXT_MONTH, letter=write)
     assert seen == {"concerns": ["Community involvement is thin."], "review_date": NEXT_MONTH}
     assert fresh(a).decisions.get().letter == "The letter."
 
@@ -474,7 +488,7 @@ def test_decision_emails_are_sent_only_after_commit(django_capture_on_commit_cal
     a = make("under_review")
     RoleAssignmentFactory(officer=True, partnership=a.partnership, user__email="officer@x.example")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        services.assessment_accredit(assessment=a, by=reviewer_of(a), letter="Dear Chair")
+        assessment_accredit(assessment=a, by=reviewer_of(a), letter="Dear Chair")
     assert mailoutbox == []
     for callback in callbacks:
         callback()

@@ -11,7 +11,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accreditation import services
 from accreditation.models import (
     AccreditationEvent,
     Decision,
@@ -19,6 +18,9 @@ from accreditation.models import (
     StakeholderView,
     Status,
 )
+from accreditation.services.decisions import assessment_accredit
+from accreditation.services.drafting import assessment_submit, evidence_attach
+from accreditation.services.review import response_go_rate
 from partnerships.models import RecomputeRequest
 from tests.factories import (
     AllocationFactory,
@@ -70,7 +72,7 @@ def world():
     # A decided assessment of the region with a letter, for the letter pages.
     decided = SelfAssessmentFactory(cycle=cycle, under_review=True, reviewer_user=reviewer,
                                     partnership__local_authority__region=region)
-    services.assessment_accredit(assessment=decided, by=reviewer, letter="Dear Chair,\n\nAccredited.")
+    assessment_accredit(assessment=decided, by=reviewer, letter="Dear Chair,\n\nAccredited.")
     other_region = RegionFactory(name="North West")
     return {
         "region": region, "cycle": cycle, "walsall": walsall, "reviewer": reviewer,
@@ -166,7 +168,7 @@ def test_the_partnerships_own_officer_reads_its_letter(client, world):
     reviewer, a = world["reviewer"], world["assessment"]
     signed_in(client, reviewer)
     a = start(client, world)
-    services.assessment_accredit(assessment=a, by=reviewer, letter="Dear Jo Chair,\n\nAccredited.")
+    assessment_accredit(assessment=a, by=reviewer, letter="Dear Jo Chair,\n\nAccredited.")
     decision = Decision.objects.get(assessment=a)
     signed_in(client, world["officer"])
     response = client.get(reverse("review:decision-letter", args=[decision.pk]))
@@ -418,7 +420,7 @@ def test_a_stale_decision_page_is_refused_and_says_what_happened(client, world):
     stale = defer_data(a)
     other = RoleAssignmentFactory(reviewer=True, region=world["region"],
                                   user__full_name="Sam Other").user
-    services.assessment_accredit(assessment=a, by=other, expected_version=a.version)
+    assessment_accredit(assessment=a, by=other, expected_version=a.version)
     response = client.post(reverse("review:assessment-defer", args=[a.pk]),
                            {**stale, "confirm": "yes"}, follow=True)
     assert "Walsall was already accredited by Sam Other at" in text(response)
@@ -430,8 +432,8 @@ def test_a_page_loaded_before_a_colleagues_rating_is_refused_at_confirm(client, 
     signed_in(client, world["reviewer"])
     a = start(client, world)
     stale = defer_data(a)
-    services.response_go_rate(response=a.responses.first(), by=world["reviewer"],
-                              go_rating="agree")
+    response_go_rate(response=a.responses.first(), by=world["reviewer"],
+                     go_rating="agree")
     response = client.post(reverse("review:assessment-defer", args=[a.pk]),
                            {**stale, "confirm": "yes"}, follow=True)
     assert "changed after you opened the page" in text(response)
@@ -574,10 +576,10 @@ def test_review_page_links_to_the_evidence_and_the_reviewer_can_download_it(clie
                                   partnership__local_authority__region=region)
     officer = RoleAssignmentFactory(officer=True, partnership=draft.partnership).user
     body = b"%PDF-1.4\n1 0 obj <</Type /Catalog>> endobj\n" + b"0" * 200
-    evidence = services.evidence_attach(
+    evidence = evidence_attach(
         response=draft.responses.order_by("requirement__order").first(), by=officer,
         upload=SimpleUploadedFile("Forum minutes.pdf", body, content_type="application/pdf"))
-    services.assessment_submit(assessment=fresh(draft), by=RoleAssignmentFactory(
+    assessment_submit(assessment=fresh(draft), by=RoleAssignmentFactory(
         chair=True, partnership=draft.partnership).user)
     signed_in(client, world["reviewer"])
     page = client.get(reverse("review:assessment-detail", args=[draft.pk])).content.decode()

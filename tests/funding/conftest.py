@@ -1,12 +1,14 @@
-"""The Walsall scenario (DESIGN §2) and helpers shared by the funding tests."""
+"""The Walsall scenario (under review for 2002/03, deferred, then accredited on review) and
+helpers shared by the funding tests."""
 
 import datetime as dt
 from dataclasses import dataclass
 
 import pytest
 
-from accreditation import services as accreditation
 from accreditation.models import SelfAssessment
+from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
+from accreditation.services.review import assessment_start_review
 from funding.models import Allocation, ReleasePolicy
 from partnerships.models import Partnership
 from tests.factories import (
@@ -46,20 +48,20 @@ class Scenario:
     def defer(self, assessment=None):
         assessment = assessment or self.assessment()
         first = assessment.cycle.requirements.order_by("order").first()
-        return accreditation.assessment_defer(
+        return assessment_defer(
             assessment=assessment, by=self.reviewer, review_date=REVIEW_ON, on=DECIDED_ON,
-            concerns=[accreditation.Concern(requirement=first, concern="Weak involvement.",
-                                            action_required="Involve the community.")],
+            concerns=[Concern(requirement=first, concern="Weak involvement.",
+                              action_required="Involve the community.")],
             summary="Deferred pending review",
         )
 
     def start_review(self, assessment=None):
-        return accreditation.assessment_start_review(
+        return assessment_start_review(
             assessment=assessment or self.assessment(), by=self.reviewer, today=REVIEW_ON
         )
 
     def accredit(self, assessment=None):
-        return accreditation.assessment_accredit(
+        return assessment_accredit(
             assessment=assessment or self.assessment(), by=self.reviewer, summary="Accredited"
         )
 

@@ -15,7 +15,7 @@ from django.db import connection, connections, transaction
 from django.urls import reverse
 
 from accreditation.models import SelfAssessment
-from accreditation.services import assessment_accredit
+from accreditation.services.decisions import assessment_accredit
 from funding import dashboard
 from funding.models import Allocation, FiguresVersion
 from tests.factories import RoleAssignmentFactory

@@ -11,8 +11,9 @@ from django.db.models import Sum
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accreditation import services as accreditation
 from accreditation.models import SelfAssessment
+from accreditation.services.drafting import assessment_submit
+from accreditation.services.review import assessment_return
 from core.errors import ApplicationError
 from funding.models import Allocation, ReleaseEntry, ReleaseOverride, ReleasePolicy
 from funding.services import recompute_request_settle, release_policy_change, releases_recompute
@@ -69,12 +70,12 @@ def apply(scenario, admin, op) -> None:
     if kind == "transition":
         assessment = scenario.assessment()
         action = {
-            "submit": lambda: accreditation.assessment_submit(
+            "submit": lambda: assessment_submit(
                 assessment=assessment, by=admin),
             "start_review": lambda: scenario.start_review(assessment),
             "accredit": lambda: scenario.accredit(assessment),
             "defer": lambda: scenario.defer(assessment),
-            "return": lambda: accreditation.assessment_return(
+            "return": lambda: assessment_return(
                 assessment=assessment, by=scenario.reviewer,
                 reasons={assessment.cycle.requirements.first().pk: "More detail"}),
         }[op[1]]

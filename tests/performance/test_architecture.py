@@ -1,6 +1,7 @@
-"""Where the performance app sits (DESIGN §5a): it reads partnerships (and may read
-accreditation); no lower app's models, services, selectors, permissions or tasks import it; its
-own such modules do not reach up into funding; and its trajectory rule is pure Python."""
+"""Where the performance app sits (README.md, "Dependencies run one way"): it reads
+partnerships (and may read accreditation); no lower app's models, services, selectors,
+permissions or tasks import it; its own such modules do not reach up into funding; and its
+trajectory rule is pure Python."""
 
 import ast
 from pathlib import Path
@@ -24,9 +25,10 @@ def imported_top_levels(path: Path) -> set[str]:
 def _modules(*apps):
     for app in apps:
         for name in CORE_MODULES:
-            path = ROOT / app / f"{name}.py"
-            if path.exists():
-                yield pytest.param(path, id=f"{app}/{name}.py")
+            # A module, or a package of modules (accreditation/services/).
+            for path in [ROOT / app / f"{name}.py", *sorted((ROOT / app / name).glob("*.py"))]:
+                if path.exists():
+                    yield pytest.param(path, id=str(path.relative_to(ROOT)))
 
 
 @pytest.mark.parametrize("path", list(_modules("core", "partnerships", "accreditation", "funding")))

@@ -19,8 +19,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from accreditation import services as accreditation_services
 from accreditation.models import SelfAssessment
+from accreditation.services.decisions import assessment_accredit
 from core.session import RENEWED_AT
 from tests.factories import PASSWORD, RoleAssignmentFactory, SelfAssessmentFactory, UserFactory
 
@@ -292,8 +292,8 @@ def test_logs_hold_no_email_address_or_password(settings, caplog, django_capture
     reviewer = UserFactory(email="reviewer@wm.test")
     with django_capture_on_commit_callbacks(execute=True):
         assessment = SelfAssessmentFactory(under_review=True, reviewer_user=reviewer)
-        accreditation_services.assessment_accredit(assessment=assessment, by=reviewer,
-                                                   summary="Accredited")
+        assessment_accredit(assessment=assessment, by=reviewer,
+                            summary="Accredited")
     assert SelfAssessment.objects.get(pk=assessment.pk).status == "accredited"
     logged = "\n".join(
         r.getMessage() + (logging.Formatter().formatException(r.exc_info) if r.exc_info else "")

@@ -27,9 +27,11 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from accreditation import services as accreditation_services
 from accreditation.letters import funding_effects, letter_writer
 from accreditation.models import Decision, EvidenceFile, FundingState, Requirement, SelfAssessment
+from accreditation.services.decisions import Concern, assessment_defer
+from accreditation.services.drafting import assessment_start, evidence_attach
+from accreditation.services.review import response_go_rate
 from core.models import User
 from funding.models import ReleasePolicy
 from funding.services import releases_recompute
@@ -147,10 +149,10 @@ def build_world() -> World:
     a_2002 = SelfAssessmentFactory(partnership=a, cycle=cycle_2002, under_review=True,
                                    chair_user=chair_a, reviewer_user=reviewer_1)
     first = cycle_2002.requirements.order_by("order").first()
-    accreditation_services.assessment_defer(
+    assessment_defer(
         assessment=a_2002, by=reviewer_1, review_date=dt.date(2002, 3, 28), on=dt.date(2002, 2, 28),
-        concerns=[accreditation_services.Concern(requirement=first, concern="Not yet shown.",
-                                                 action_required="Show it.")],
+        concerns=[Concern(requirement=first, concern="Not yet shown.",
+                          action_required="Show it.")],
         summary="Deferred pending review",
         letter=letter_writer(effects=funding_effects(assessment=a_2002,
                                                      funding_state=FundingState.DEFERRED)),
@@ -159,10 +161,10 @@ def build_world() -> World:
     a_decision = a_2002.decisions.get()
 
     # A, 2003/04: a draft started by its officer, carrying forward the 2002/03 answers.
-    a_draft = accreditation_services.assessment_start(partnership=a, cycle=cycle_2003, by=officer_a)
+    a_draft = assessment_start(partnership=a, cycle=cycle_2003, by=officer_a)
     assessment_fill(a_draft)
     a_draft = SelfAssessment.objects.get(pk=a_draft.pk)
-    a_evidence = accreditation_services.evidence_attach(
+    a_evidence = evidence_attach(
         response=a_draft.responses.order_by("requirement__order").first(), by=officer_a,
         upload=SimpleUploadedFile("minutes.pdf", pdf_bytes(), content_type="application/pdf"),
     )
@@ -175,7 +177,7 @@ def build_world() -> World:
     e_review = SelfAssessmentFactory(partnership=e, cycle=cycle_2002, under_review=True,
                                      reviewer_user=reviewer_1)
     for response in e_review.responses.all():
-        accreditation_services.response_go_rate(response=response, by=reviewer_1, go_rating="agree")
+        response_go_rate(response=response, by=reviewer_1, go_rating="agree")
     e_review = SelfAssessment.objects.get(pk=e_review.pk)
     for p in (a, b, c, d):
         releases_recompute(partnership=p)
