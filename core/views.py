@@ -5,9 +5,8 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.shortcuts import render
 from django.views.generic import TemplateView
 
-from partnerships.selectors import role_assignments_of
-
 from .forms import SignInForm
+from .registry import home_panels_for
 
 
 class SignInView(auth_views.LoginView):
@@ -35,16 +34,14 @@ def sign_in_locked_out(request, original_response=None, credentials=None):
 
 
 class HomeView(LoginRequiredMixin, TemplateView):
-    """Where everyone lands after signing in: who they are and where they may act."""
+    """Where everyone lands after signing in: who they are, then the panels the apps registered
+    (`core.registry.home_panel_register`) that have something for this user."""
 
     template_name = "core/home.html"
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["roles"] = [
-            {"role": a.get_role_display(), "scope": _scope_text(a)}
-            for a in role_assignments_of(self.request.user)
-        ]
+        context["panels"] = home_panels_for(self.request)
         return context
 
 
@@ -54,12 +51,3 @@ class AccessibilityStatementView(TemplateView):
     template_name = "core/accessibility.html"
     http_method_names = ["get", "head", "options"]
 
-
-def _scope_text(assignment) -> str:
-    if assignment.partnership_id:
-        partnership = assignment.partnership
-        return f"{partnership.name} ({partnership.region.name})"
-    if assignment.region_id:
-        return assignment.region.government_office
-    # The role_scope_matches_role constraint leaves only the national roles here.
-    return "National: every partnership and region"

@@ -14,6 +14,19 @@ class FundingConfig(AppConfig):
 
         transition_recorded.connect(_recompute_owed_for_transition,
                                     dispatch_uid="funding.recompute_owed_for_transition")
+        _register_pages()
+
+
+def _register_pages():
+    """This app's entries in core's service navigation."""
+    from core.registry import navigation_register
+    from partnerships.models import Role
+    from partnerships.permissions import holds_any_role
+
+    navigation_register("National dashboard", "dashboard:dashboard-show", order=30,
+                        visible=holds_any_role(Role.NRU_ANALYST, Role.NRU_ADMIN))
+    navigation_register("Release policies", "funding:releasepolicy-list", order=50,
+                        visible=holds_any_role(Role.NRU_ADMIN))
 
 
 def _recompute_owed_for_transition(sender, *, assessment, event, **kwargs):

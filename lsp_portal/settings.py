@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "accreditation",
     "funding",
     "performance",
+    "reference",
 ]
 
 MIDDLEWARE = [

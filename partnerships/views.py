@@ -11,7 +11,7 @@ from core.errors import ApplicationError
 
 from . import services
 from .forms import MemberForm
-from .models import Member, Partnership, Sector
+from .models import Member, Sector
 from .permissions import can_manage_members, user_is_lsp_of
 from .selectors import KEY_SECTOR_GROUPS, members_missing_key_sectors, partnerships_visible_to
 
@@ -38,14 +38,6 @@ class PartnershipPageMixin(LoginRequiredMixin):
         return member
 
 
-def _current_draft(partnership: Partnership):
-    """The self-assessment the membership task belongs to: the newest the partnership has."""
-    from accreditation.models import SelfAssessment
-
-    return (SelfAssessment.objects.filter(partnership=partnership)
-            .select_related("cycle").order_by("-cycle__year_start").first())
-
-
 class MemberListView(PartnershipPageMixin, View):
     def get(self, request, slug):
         members = sorted(Member.objects.filter(partnership=self.partnership),
@@ -64,7 +56,6 @@ class MemberListView(PartnershipPageMixin, View):
             "faith": faith,
             "missing": members_missing_key_sectors(self.partnership),
             "can_manage": can_manage_members(request.user, self.partnership.pk),
-            "assessment": _current_draft(self.partnership),
             "has_chair": any(m.role == Member.Role.CHAIR for m in members),
         })
 

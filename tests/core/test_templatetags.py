@@ -4,8 +4,9 @@ import pytest
 from django.template import Context, Template
 from django.test import RequestFactory
 
-from core.templatetags import govuk
+from core import registry
 from core.templatetags.govuk import money
+from partnerships.permissions import holds_any_role
 from tests.factories import RoleAssignmentFactory, UserFactory
 
 
@@ -56,10 +57,11 @@ def test_govuk_tag_escapes_its_label():
 
 @pytest.mark.django_db
 def test_service_navigation_follows_roles_and_marks_the_current_page(monkeypatch):
-    monkeypatch.setattr(govuk, "SERVICE_NAVIGATION", [
-        ("Home", "core:home", None),
-        ("Queue", "core:sign-in", ("go_reviewer", "nru_admin")),
-    ])
+    monkeypatch.setattr(registry, "NAVIGATION", registry.Registry())
+    # Registered out of order: the list follows `order`.
+    registry.navigation_register("Queue", "core:sign-in", order=20,
+                                 visible=holds_any_role("go_reviewer", "nru_admin"))
+    registry.navigation_register("Home", "core:home", order=0)
     officer = RoleAssignmentFactory(officer=True).user
     reviewer = RoleAssignmentFactory(reviewer=True).user
     source = (

@@ -23,6 +23,7 @@ from django.template.loader import render_to_string
 from django.test.signals import template_rendered
 from django.urls import reverse
 
+from accreditation.services.drafting import assessment_start
 from tests.security.matrix import url_for
 from tests.security.permission_table import COLUMNS, EXPECTED
 from tests.security.world import build_world
@@ -161,6 +162,17 @@ def _visit_every_get(visits: Visits, world) -> list[str]:
     return skipped
 
 
+def _visit_page_states(visits: Visits, world):
+    """Parts of pages that the world's GET sweep does not show."""
+    # A membership page with a key sector missing while a draft is open: the accreditation
+    # panel under the warning (say how the draft addresses the gap on R2).
+    assessment_start(partnership=world.partnership_b, cycle=world.cycle_2003, by=world.officer_b)
+    page = visits.page("officer_b")
+    page.goto(reverse("partnerships:member-list", kwargs={"slug": world.partnership_b.slug}))
+    assert page.get_by_role("link", name="say how you are addressing it").count() == 1
+    visits.check(page, "member-list with a sector missing and a draft open")
+
+
 def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     """The pages a POST answers with: a form in error, confirmations, a preview, the lock-out."""
     # A form sent empty shows the error summary and the messages by the fields.
@@ -248,6 +260,7 @@ def test_every_page_template_is_visited_and_passes_axe(browser, browser_context_
     try:
         rendered.names.clear()  # only what the visits render counts
         skipped = _visit_every_get(visits, world)
+        _visit_page_states(visits, world)
         _visit_post_only_pages(visits, world, tmp_path, settings)
         _visit_error_pages(visits, live_server.url)
     finally:

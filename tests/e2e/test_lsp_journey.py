@@ -9,9 +9,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from accreditation.demo import demo_load
 from accreditation.models import EvidenceFile, SelfAssessment, Status
 from accreditation.services.drafting import assessment_start, response_save
+from reference.demo import demo_load
 from tests.accreditation.test_lsp_evidence import pdf_bytes
 from tests.factories import PASSWORD, CycleFactory, RoleAssignmentFactory
 

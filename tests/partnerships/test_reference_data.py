@@ -14,7 +14,8 @@ from django.db.models import Sum
 from core.models import Provenance, Source
 from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
 from partnerships.models import LocalAuthority, Partnership, RecomputeRequest, Region
-from partnerships.reference import FIXTURES_DIR, apportion
+from reference.allocations import apportion
+from reference.common import DATA_DIR
 
 NATIONAL = {2001: 20_000_000_000, 2002: 30_000_000_000, 2003: 40_000_000_000}
 LOADED_MODELS = (Source, Region, LocalAuthority, Partnership, Fund, FinancialYear, Allocation,
@@ -183,7 +184,7 @@ class TestShippedReferenceData:
 @pytest.fixture
 def fixtures_copy(tmp_path):
     target = tmp_path / "reference"
-    shutil.copytree(FIXTURES_DIR, target)
+    shutil.copytree(DATA_DIR, target)
     return target
 
 

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from partnerships.models import Region
-from partnerships.reference import FIXTURES_DIR
 from performance.models import FloorTarget
+from reference.common import DATA_DIR
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +47,7 @@ def test_a_second_run_changes_nothing_and_keeps_a_retirement():
 @pytest.fixture
 def fixtures_copy(tmp_path):
     target = tmp_path / "reference"
-    shutil.copytree(FIXTURES_DIR, target)
+    shutil.copytree(DATA_DIR, target)
     return target
 
 

@@ -2,7 +2,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partnerships.reference import FIXTURES_DIR, ReferenceDataError, reference_load
+from reference.common import DATA_DIR, ReferenceDataError
+from reference.loader import reference_load
 
 
 class Command(BaseCommand):
@@ -15,8 +16,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--directory", type=Path, default=FIXTURES_DIR,
-            help=f"Folder holding the reference CSV files (default: {FIXTURES_DIR}).",
+            "--directory", type=Path, default=DATA_DIR,
+            help=f"Folder holding the reference CSV files (default: {DATA_DIR}).",
         )
 
     def handle(self, *args, directory: Path, **options):

@@ -1,5 +1,5 @@
 """The national floor targets, read from `floor_targets.csv` in the reference data folder and
-written by `partnerships.reference.reference_load` (load_reference_data) with the rest of the
+written by `reference.loader.reference_load` (load_reference_data) with the rest of the
 reference data: validated first, all or nothing, and idempotent.
 
 A floor target is matched on its wording. A row whose wording changes in the file is a new
@@ -11,9 +11,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from core.models import Source
-from partnerships.reference import LoadSummary, Problems, csv_rows, upsert
+from performance.models import FloorTarget, Theme
 
-from .models import FloorTarget, Theme
+from .common import LoadSummary, Problems, csv_rows, upsert
+from .sources import SOURCES_FILE
 
 FLOOR_TARGETS_FILE = "floor_targets.csv"
 COLUMNS = ("theme", "department", "target", "spending_review", "wording_status", "source")
@@ -50,7 +51,7 @@ def floor_targets_read(directory: Path, sources: dict[str, str],
             problems.add(f, number, "target", "the same wording appears twice")
         seen.add(row["target"])
         if row["source"] and row["source"] not in sources:
-            problems.add(f, number, "source", f"'{row['source']}' is not a key in sources.csv")
+            problems.add(f, number, "source", f"'{row['source']}' is not a key in {SOURCES_FILE}")
         if len(problems) == before:
             rows.append(FloorTargetRow(
                 row=number, theme=row["theme"], department=row["department"], wording=row["target"],

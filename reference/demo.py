@@ -30,8 +30,9 @@ transaction, so a run that stops part-way can simply be run again.
 
 The backdated events email nobody (`notifications_suppressed`).
 
-Like `partnerships.reference`, this is a loader that sits above the apps (it writes the funding
-app's release policy too); the accreditation models and services still never import funding.
+Like `reference.loader`, this is a loader that sits above the apps (it writes the funding app's
+release policy as well as the accreditation story); no other app imports it. The words of the
+story are in `reference.demo_words`.
 """
 
 import time as clock
@@ -45,24 +46,47 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
 
+from accreditation.letters import funding_effects, letter_writer
+from accreditation.models import (
+    Cycle,
+    FundingState,
+    GoRating,
+    Rating,
+    Requirement,
+    SelfAssessment,
+    StakeholderView,
+)
+from accreditation.notifications import notifications_suppressed
+from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
+from accreditation.services.drafting import (
+    assessment_sign_off_request,
+    assessment_start,
+    assessment_submit,
+    response_save,
+)
+from accreditation.services.review import (
+    assessment_start_review,
+    response_go_rate,
+    stakeholder_view_record,
+)
 from core.models import User
 from funding.models import FinancialYear, Fund, ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Role, RoleAssignment, Sector
-from partnerships.reference import (
-    FIXTURES_DIR,
-    Problems,
-    ReferenceDataError,
-    csv_rows,
-    reference_load,
-)
 from partnerships.services import member_add, role_assign
 
-from .letters import funding_effects, letter_writer
-from .models import Cycle, FundingState, GoRating, Rating, Requirement, SelfAssessment, StakeholderView
-from .notifications import notifications_suppressed
-from .services.decisions import Concern, assessment_accredit, assessment_defer
-from .services.drafting import assessment_sign_off_request, assessment_start, assessment_submit, response_save
-from .services.review import assessment_start_review, response_go_rate, stakeholder_view_record
+from .common import DATA_DIR, Problems, ReferenceDataError, csv_rows
+from .demo_words import (
+    AMBER_CASES,
+    CASES,
+    GENERIC_CASE,
+    MEMBERS,
+    R4_CONCERN,
+    SURNAMES,
+    WALSALL_CONCERNS,
+    WALSALL_GO_VIEWS,
+    WALSALL_INCLUSIVENESS,
+)
+from .loader import reference_load
 
 REQUIREMENTS_FILE = "accreditation_requirements_2002_03.csv"
 
@@ -93,73 +117,6 @@ REVIEW_DATE = date(2002, 3, 28)
 NRU_USERS = (
     ("analyst@nru.example", "NRU analyst", Role.NRU_ANALYST, False),
     ("admin@nru.example", "NRU administrator", Role.NRU_ADMIN, True),
-)
-
-# --- the words of the story -----------------------------------------------------------------
-
-SURNAMES = ("Ahmed", "Baker", "Clarke", "Davies", "Evans", "Fletcher", "Gill", "Hughes", "Iqbal",
-            "Jones", "Khan", "Lewis", "Morgan", "Noble", "Owen", "Patel", "Quinn", "Roberts",
-            "Singh", "Taylor", "Walker", "Young")
-
-MEMBERS = (
-    # organisation, representative, sector, role (the chair is the council's leader)
-    ("{area} Council", "Councillor {name}", Sector.PUBLIC, Member.Role.CHAIR),
-    ("{area} Primary Care Trust", "Chief Executive", Sector.PUBLIC, Member.Role.MEMBER),
-    ("{area} Chamber of Commerce", "President", Sector.BUSINESS, Member.Role.MEMBER),
-    ("{area} Council for Voluntary Service", "Director", Sector.VOLUNTARY, Member.Role.MEMBER),
-    ("{area} Community Empowerment Network", "Co-ordinator", Sector.COMMUNITY, Member.Role.MEMBER),
-    ("{area} Faith Forum", "Secretary", Sector.FAITH, Member.Role.MEMBER),
-)
-
-CASES = {
-    "R1": "{lsp} brings the council, health, police, business, voluntary and community partners "
-          "together on one board that meets every six weeks and steers the neighbourhood renewal "
-          "strategy for the whole of {area}.",
-    "R2": "Every key sector sits on the board. The community empowerment network, supported by "
-          "the Community Empowerment Fund, elects the community representatives.",
-    "R3": "Partners have agreed shared priorities with targets and milestones linked to the floor "
-          "targets, set out in the local neighbourhood renewal strategy and the draft community "
-          "strategy.",
-    "R4": "The council, primary care trust and police have aligned their 2002/03 plans with the "
-          "shared priorities and pooled mainstream budgets for two neighbourhood management "
-          "pilots.",
-    "R5": "Local partnerships and plans have been rationalised into theme groups reporting to the "
-          "board.",
-    "R6": "The board reviews its performance each year and shares good practice through the "
-          "regional network of LSPs.",
-}
-GENERIC_CASE = "{lsp} has evidence for this requirement in its board papers and strategy."
-AMBER_CASES = {
-    "R1": "The board was reconstituted in 2001 and is still agreeing its strategic role for the "
-          "whole borough and the terms of reference of its theme groups.",
-    "R2": "The public, business and voluntary sectors are represented. Community representatives "
-          "are still to be elected through the new community empowerment network.",
-    "R4": "The council and the primary care trust have aligned their plans; other partners' "
-          "mainstream budgets are still being mapped to the shared priorities.",
-}
-WALSALL_INCLUSIVENESS = (
-    "The community empowerment network held its first meeting in January 2002 and will elect "
-    "community representatives to the board by the end of March."
-)
-WALSALL_GO_VIEWS = {
-    "R1": (GoRating.RED, "The board has not yet agreed its strategic role or how the theme groups "
-                         "report to it; partners could not say who leads on the strategy."),
-    "R2": (GoRating.RED, "No community sector organisation sits on the board, and community groups "
-                         "told us they have had no say in the priorities."),
-}
-WALSALL_CONCERNS = {
-    "R1": ("The partnership has not yet shown that it can play a strategic role for the whole "
-           "borough.",
-           "Agree the board's strategic role and the theme groups' terms of reference, and show "
-           "them in use at a board meeting before the review."),
-    "R2": ("The community sector is not represented on the partnership.",
-           "Bring community representatives elected through the community empowerment network "
-           "onto the board, and show how they took part in setting the priorities."),
-}
-R4_CONCERN = (
-    "Partners' mainstream budgets are not yet aligned with the shared priorities.",
-    "Show in the 2003/04 self-assessment how each partner's mainstream budget has been aligned "
-    "with the neighbourhood renewal strategy.",
 )
 
 
@@ -389,7 +346,7 @@ def _story(*, i: int, partnership: Partnership, cycle: Cycle, users: dict[str, U
     return "accredited"
 
 
-def demo_load(*, password: str, directory: Path | str = FIXTURES_DIR) -> DemoSummary:
+def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary:
     """Build the February 2002 scenario (see the module docstring). Idempotent."""
     began = clock.monotonic()
     directory = Path(directory)

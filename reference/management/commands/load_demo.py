@@ -3,9 +3,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from accreditation.demo import demo_load
 from core.errors import ApplicationError
-from partnerships.reference import FIXTURES_DIR
+from reference.common import DATA_DIR
+from reference.demo import demo_load
 
 
 class Command(BaseCommand):
@@ -22,8 +22,8 @@ class Command(BaseCommand):
             help="Run even though DEBUG is off (the demo users share one known password).",
         )
         parser.add_argument(
-            "--directory", type=Path, default=FIXTURES_DIR,
-            help=f"Folder holding the reference CSV files (default: {FIXTURES_DIR}).",
+            "--directory", type=Path, default=DATA_DIR,
+            help=f"Folder holding the reference CSV files (default: {DATA_DIR}).",
         )
 
     def handle(self, *args, force: bool, directory: Path, **options):

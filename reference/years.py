@@ -1,0 +1,46 @@
+"""The funds (NRF and CEF) and the financial years 2001/02 to 2004/05, and the NRF constants
+the area and allocation loaders share.
+
+Financial years run to 2004/05 because the CEF regional budgets cover 2003/04 and 2004/05.
+"""
+
+from datetime import date
+
+from funding.models import FinancialYear, Fund
+
+from .common import LoadSummary, upsert
+
+FUNDS = {"NRF": "Neighbourhood Renewal Fund", "CEF": "Community Empowerment Fund"}
+FINANCIAL_YEARS = (2001, 2002, 2003, 2004)
+NRF_YEARS = (2001, 2002, 2003)
+NRF_RATIO = {2001: 2, 2002: 3, 2003: 4}
+NRF_NATIONAL_TOTAL_PENCE = {2001: 200_000_000_00, 2002: 300_000_000_00, 2003: 400_000_000_00}
+CEF_YEARS = (2003, 2004)
+
+
+def year_label(start_year: int) -> str:
+    return f"{start_year}/{(start_year + 1) % 100:02d}"
+
+
+def nrf_column(start_year: int, kind: str) -> str:
+    """The NRF areas file's column for a year: `nrf_2002_03_published`."""
+    return f"nrf_{start_year}_{(start_year + 1) % 100:02d}_{kind}"
+
+
+def funds_write(summary: LoadSummary) -> dict[str, Fund]:
+    funds = {}
+    for code, name in FUNDS.items():
+        funds[code], outcome = upsert(Fund, {"code": code}, {"name": name})
+        summary.record("funds", outcome)
+    return funds
+
+
+def years_write(summary: LoadSummary) -> dict[int, FinancialYear]:
+    years = {}
+    for start in FINANCIAL_YEARS:
+        years[start], outcome = upsert(FinancialYear, {"start_year": start}, {
+            "label": year_label(start), "starts_on": date(start, 4, 1),
+            "ends_on": date(start + 1, 3, 31),
+        })
+        summary.record("financial years", outcome)
+    return years
