@@ -15,7 +15,7 @@ SERVICE_NAVIGATION: list[tuple[str, str, tuple[str, ...] | None]] = [
     ("Home", "core:home", None),
     ("Your partnership", "accreditation:home", ("lsp_officer", "lsp_chair")),
     ("Review queue", "review:queue", ("go_reviewer",)),
-    ("National dashboard", "dashboard:dashboard-show", ("nru_analyst", "nru_admin")),
+    ("National dashboard", "reporting:dashboard-show", ("nru_analyst", "nru_admin")),
     ("Targets", "performance:home",
      ("lsp_officer", "lsp_chair", "go_reviewer", "nru_analyst", "nru_admin")),
     ("Release policies", "funding:releasepolicy-list", ("nru_admin",)),

@@ -19,7 +19,7 @@ from funding.models import Allocation
 from funding.services import recompute_request_settle
 from partnerships.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory
-from tests.funding.dashboard_world import build_world
+from tests.reporting.dashboard_world import build_world
 
 pytestmark = pytest.mark.e2e
 

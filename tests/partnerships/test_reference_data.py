@@ -312,7 +312,7 @@ def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
     """Imports are how real figures arrive after the first load: running the loader again
     keeps an imported figure (and owes no recompute for it) instead of putting the shipped one
     back, and says so."""
-    from funding import imports
+    from reporting import imports
     from tests.factories import RoleAssignmentFactory
 
     load()
