@@ -12,6 +12,7 @@ from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from .forms import ReleaseOverrideForm, ReleasePolicyForm, as_fraction, as_percent
+from .policies import release_policy_change, release_policy_change_plan
 from .selectors import (
     TimelineItem,
     partnership_funding_summary,
@@ -19,7 +20,6 @@ from .selectors import (
     policy_partnerships_affected,
     release_policies,
 )
-from .services import release_policy_change, release_policy_change_plan
 
 STALE = ("This policy was changed by someone else after you opened the page. Nothing was "
          "applied: check the current shares below and make your change again.")

@@ -66,10 +66,10 @@ from django.utils.text import slugify
 
 from core.errors import ApplicationError
 from core.models import Provenance, Source
-from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
+from funding.outbox import recompute_request
 
-from .models import LocalAuthority, MembershipEvidence, Partnership, RecomputeRequest, Region
-from .services import recompute_request
+from .models import LocalAuthority, MembershipEvidence, Partnership, Region
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures" / "reference"
 

@@ -43,12 +43,13 @@ from funding.models import (
     FiguresVersion,
     FinancialYear,
     Fund,
+    RecomputeRequest,
     ReconcileRun,
     ReleaseEntry,
     ReleasePolicy,
 )
 from funding.selectors import allocation_figures
-from partnerships.models import Partnership, RecomputeRequest, Region
+from partnerships.models import Partnership, Region
 
 T = TypeVar("T")
 

@@ -24,10 +24,10 @@ from django.utils import timezone
 from core.errors import ApplicationError
 from core.models import Provenance, Source
 from core.money import pence_from_pounds
-from funding.models import Allocation, FinancialYear, Fund
-from partnerships.models import LocalAuthority, Partnership, RecomputeRequest, Role
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest
+from funding.outbox import recompute_request
+from partnerships.models import LocalAuthority, Partnership, Role
 from partnerships.selectors import user_has_role
-from partnerships.services import recompute_request
 
 logger = logging.getLogger(__name__)
 

@@ -30,7 +30,7 @@ from accreditation.services import (
     response_save,
 )
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     CycleFactory,
     PartnershipFactory,

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accreditation import services
 from accreditation.models import AccreditationEvent, Decision, SelfAssessment, Status
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

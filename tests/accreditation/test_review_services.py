@@ -18,7 +18,7 @@ from accreditation.models import (
     Status,
 )
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,

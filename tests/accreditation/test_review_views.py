@@ -19,7 +19,7 @@ from accreditation.models import (
     StakeholderView,
     Status,
 )
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     AllocationFactory,
     CycleFactory,

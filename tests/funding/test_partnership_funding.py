@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from accreditation.models import AccreditationEvent, Status
 from core.models import Provenance
-from funding.models import Allocation, ReleaseEntry
-from funding.services import release_policy_change, releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
+from funding.policies import release_policy_change
 from tests.factories import (
     AllocationFactory,
     FinancialYearFactory,

@@ -14,9 +14,9 @@ from hypothesis import strategies as st
 from accreditation import services as accreditation
 from accreditation.models import SelfAssessment
 from core.errors import ApplicationError
-from funding.models import Allocation, ReleaseEntry, ReleaseOverride, ReleasePolicy
-from funding.services import recompute_request_settle, release_policy_change, releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import recompute_request_settle, releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry, ReleaseOverride, ReleasePolicy
+from funding.policies import release_policy_change
 from tests.factories import RoleAssignmentFactory
 
 from .conftest import make_scenario

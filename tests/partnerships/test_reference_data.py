@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Sum
 
 from core.models import Provenance, Source
-from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
-from partnerships.models import LocalAuthority, Partnership, RecomputeRequest, Region
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
+from partnerships.models import LocalAuthority, Partnership, Region
 from partnerships.reference import FIXTURES_DIR, apportion
 
 NATIONAL = {2001: 20_000_000_000, 2002: 30_000_000_000, 2003: 40_000_000_000}

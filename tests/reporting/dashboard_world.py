@@ -1,7 +1,7 @@
 """A small national picture for the dashboard, export and import tests (not the full demo)."""
 
 from core.models import Provenance
-from funding.services import releases_recompute
+from funding.ledger import releases_recompute
 from reporting import dashboard
 from tests.factories import (
     AllocationFactory,

@@ -17,9 +17,8 @@ from django.urls import reverse
 
 from core.models import User
 from core.money import pounds
-from funding.models import Allocation, ReleaseEntry
-from funding.services import recompute_request_settle
-from partnerships.models import RecomputeRequest
+from funding.ledger import recompute_request_settle
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 

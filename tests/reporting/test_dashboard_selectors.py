@@ -6,9 +6,8 @@ from decimal import Decimal
 import pytest
 
 from core.models import Provenance
-from funding.models import Allocation, ReconcileRun, ReleaseEntry
-from funding.services import releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReconcileRun, ReleaseEntry
 from reporting import dashboard
 from tests.factories import (
     AllocationFactory,

@@ -206,7 +206,7 @@ def test_region_table_and_accessible_chart(analyst_client, world):
 
 
 def test_reconciliation_state_is_shown(analyst_client, world):
-    from funding.services import releases_reconcile
+    from funding.ledger import releases_reconcile
 
     releases_reconcile()
     html = analyst_client.get(DASHBOARD).content.decode()

@@ -10,8 +10,7 @@ from openpyxl import Workbook
 
 from core.errors import ApplicationError
 from core.models import Provenance
-from funding.models import Allocation, ReleaseEntry
-from partnerships.models import RecomputeRequest
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
 from reporting import imports
 from tests.factories import FundFactory, RoleAssignmentFactory, SourceFactory
 

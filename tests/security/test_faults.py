@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accreditation.models import SelfAssessment, Status
-from funding.models import Allocation
+from funding.ledger import releases_reconcile
+from funding.models import Allocation, RecomputeRequest
+from funding.outbox import recomputes_requeue_owed
 from funding.selectors import allocation_figures
-from funding.services import recomputes_requeue_owed, releases_reconcile
-from partnerships.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory
 from tests.funding.celery_control import broker_down, celery_publishing, closed_port
 from tests.integration.conftest import queue_name, start_worker, wait_for  # noqa: F401 (fixtures)

@@ -31,8 +31,8 @@ from accreditation import services as accreditation_services
 from accreditation.letters import funding_effects, letter_writer
 from accreditation.models import Decision, EvidenceFile, FundingState, Requirement, SelfAssessment
 from core.models import User
+from funding.ledger import releases_recompute
 from funding.models import ReleasePolicy
-from funding.services import releases_recompute
 from partnerships.models import Member, Partnership, Region, Sector
 from performance.models import ProgressReturn, Target
 from tests.factories import (
