@@ -14,7 +14,7 @@ In each process an analyst signs in with Django's test client and the dashboard 
 view (signed-in, same middleware, a one-line response) are requested alternately; the time of
 each request, as the server handles it, gives the median and the 95th percentile.
 
-Targets (issue 6): at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
+Targets: at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
 the minimal view. On PostgreSQL the regional aggregates are cached per process until the figures
 change (ADR 0011), so the dashboard is also measured just after a committed change ("after a
 change": every request recomputes them), which is what the first reader after each decision or

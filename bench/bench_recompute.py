@@ -453,9 +453,7 @@ def generate(url: str, count: int, seed: int = 2002) -> dict:
             fraction = rules.fraction_for("ungoverned", None)
         else:
             state = states.get((allocation.partnership_id, allocation.year_id), "undecided")
-            fraction = rules.fraction_for(state, rules.Fractions(
-                accredited=policy.fraction_accredited, deferred=policy.fraction_deferred,
-                undecided=policy.fraction_undecided))
+            fraction = rules.fraction_for(state, policy.fractions())
         target = rules.target_released(allocation.amount_pence, Decimal(fraction))
         if target:
             expected["entries"] += 1

@@ -2,7 +2,7 @@
 
 Released is the sum of an allocation's ledger (`ReleaseEntry.amount_pence`), held is the allocation
 less released. Neither is stored: both are computed here in SQL so that the page costs the same
-handful of queries for 88 partnerships or 10,000 (DESIGN §5, issue 6).
+handful of queries for 88 partnerships or 10,000 (bench/bench_dashboard.py measures it).
 
 The accreditation status shown beside the money is `SelfAssessment.funding_state` in the cycle
 that governs the fund and year (`ReleasePolicy.governing_cycle`). A fund-year without a governing

@@ -70,14 +70,13 @@ def test_the_outbox_moves_to_funding_with_its_rows():
             indexes = connection.introspection.get_constraints(cursor, "funding_recomputerequest")
         assert indexes["recompute_owed_idx"]["columns"] == ["requested_at"]
         # The database itself still refuses to lose a request the ledger names.
-        with pytest.raises(IntegrityError), transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("DELETE FROM funding_recomputerequest WHERE id = %s",
-                               [settled.pk])
-                if connection.vendor == "sqlite":
-                    cursor.execute("PRAGMA foreign_key_check")
-                    if cursor.fetchall():
-                        raise IntegrityError("foreign key check failed")
+        with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("DELETE FROM funding_recomputerequest WHERE id = %s",
+                           [settled.pk])
+            if connection.vendor == "sqlite":
+                cursor.execute("PRAGMA foreign_key_check")
+                if cursor.fetchall():
+                    raise IntegrityError("foreign key check failed")
         assert moved.objects.create(partnership_id=partnership.pk, cause="manual").pk > owed.pk
 
         apps = _migrate(BEFORE)

@@ -7,11 +7,11 @@ partnerships of region 1). The answers are classes of status code:
     200    any 2xx (a page, a file, JSON)       login  redirect to a sign-in page
     302    any other redirect                   400 401 403 404 405 409   that status
 
-The rules behind them (DESIGN §6): signed out, a private page sends you to sign in; signed in
-without scope, you get 404, never someone else's data and never a hint that it exists (405
-answers only where the method is refused before anything is looked up); public pages answer
-everyone. POSTs are sent with an empty body: the answer is a form with errors, a redirect with
-a message, or a refusal, never a 500.
+The rules behind them (docs/adr/0010-who-sees-what.md): signed out, a private page sends you
+to sign in; signed in without scope, you get 404, never someone else's data and never a hint
+that it exists (405 answers only where the method is refused before anything is looked up);
+public pages answer everyone. POSTs are sent with an empty body: the answer is a form with
+errors, a redirect with a message, or a refusal, never a 500.
 
 A URL added to the project without lines here fails tests/security/test_permission_matrix.py.
 """
