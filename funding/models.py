@@ -292,7 +292,7 @@ class FiguresVersion(models.Model):
     allocations, the ledger, funding states and review dates, names and regions of partnerships
     and authorities, cycles, sources. PostgreSQL triggers write it (migration 0005), at commit,
     with a number from a sequence, so a rolled-back transaction never reuses one. Both pages key
-    what they cache on it (`reporting.dashboard.figures_cached`, ADR 0011)."""
+    what they cache on it (`reporting.figures_cache.figures_cached`, ADR 0011)."""
 
     version = models.BigIntegerField()
     changed_at = models.DateTimeField()

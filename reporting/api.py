@@ -25,7 +25,7 @@ from core.models import Provenance
 from partnerships.models import Region, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import dashboard
+from . import dashboard, published
 from .dashboard_forms import DashboardFilterForm
 
 NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
@@ -211,7 +211,7 @@ class DecisionListView(ListAPIView):
             if not form.is_valid():
                 raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
             cycles = (Cycle.objects.order_by("-year_start") if _is_nru(self.request)
-                      else dashboard.published_cycles(today=timezone.localdate()))
+                      else published.published_cycles(today=timezone.localdate()))
             wanted = form.cleaned_data["cycle"]
             cycle = (cycles.filter(year_start=wanted) if wanted else cycles).first()
             if cycle is None:
@@ -223,7 +223,7 @@ class DecisionListView(ListAPIView):
         return {**super().get_serializer_context(), "cycle": self._cycle()}
 
     def get_queryset(self):
-        return dashboard.published_decisions(self._cycle())
+        return published.published_decisions(self._cycle())
 
 
 # --- Documentation ------------------------------------------------------------------------------

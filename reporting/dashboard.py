@@ -10,17 +10,10 @@ cycle releases everything; its status column then shows the cycle of the same fi
 there is one, marked as not governing the money.
 """
 
-from collections.abc import Callable
-from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TypeVar
 
-from django.core.cache import caches
-from django.core.signals import request_finished, request_started
-from django.db import connection
 from django.db.models import (
     BigIntegerField,
-    Case,
     CharField,
     Count,
     Exists,
@@ -31,16 +24,13 @@ from django.db.models import (
     QuerySet,
     Sum,
     Value,
-    When,
 )
 from django.db.models.functions import Coalesce
-from django.dispatch import receiver
 
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from core.models import Provenance
 from funding.models import (
     Allocation,
-    FiguresVersion,
     FinancialYear,
     Fund,
     RecomputeRequest,
@@ -51,7 +41,7 @@ from funding.models import (
 from funding.selectors import allocation_figures
 from partnerships.models import Partnership, Region
 
-T = TypeVar("T")
+from .figures_cache import figures_cached
 
 DEFAULT_FUND = "NRF"
 DEFAULT_YEAR = "2002/03"
@@ -267,55 +257,6 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
     )
 
 
-# Within a request the version is read once (request_started / request_finished below).
-_request_memo: ContextVar[dict | None] = ContextVar("figures_version_memo", default=None)
-
-
-@receiver(request_started)
-def _request_began(**kwargs):
-    _request_memo.set({})
-
-
-@receiver(request_finished)
-def _request_ended(**kwargs):
-    _request_memo.set(None)
-
-
-def figures_version() -> int | None:
-    """The version of the committed figures (`FiguresVersion`), or None when it cannot be
-    trusted here: on a database without the triggers that move it, or inside a transaction,
-    whose own writes move it only when it commits. One query, read once per request: a page
-    shows the figures as they stood when it began."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return None
-    memo = _request_memo.get()
-    if memo is not None and "version" in memo:
-        return memo["version"]
-    version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-    if memo is not None:
-        memo["version"] = version
-    return version
-
-
-def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
-    """`compute()`, or what it returned before if the committed figures have not changed since:
-    the per-process figures cache, keyed on `name`, `parts` and the figures version (ADR 0011).
-
-    A write to anything the figures come from moves the version when it commits, so a cached
-    value is never served after a change. Where the version cannot be trusted (`figures_version`
-    is None) it is always computed. The cache's timeout only bounds memory."""
-    version = figures_version()
-    if version is None:
-        return compute()
-    key = ":".join([name, str(version), *map(str, parts)])
-    cache = caches["figures"]
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value)
-    return value
-
-
 def dashboard_regions(scope: DashboardScope) -> list[Region]:
     """Every region with the fund-year's figures (`_regions_with_figures`), cached until the
     figures change."""
@@ -391,60 +332,4 @@ def partnership_assessments(partnership: Partnership) -> QuerySet[SelfAssessment
         .select_related("cycle")
         .prefetch_related("decisions__concerns__requirement", "decisions__decided_by")
         .order_by("-cycle__year_start")
-    )
-
-
-
-# --- Published decisions (public) ---------------------------------------------------------------
-
-
-def published_cycles(*, today) -> QuerySet[Cycle]:
-    """Cycles whose announcement date has come: nothing of a cycle is public before it."""
-    return Cycle.objects.filter(announcement_date__lte=today).order_by("-year_start")
-
-
-def published_cycle(*, year_start: int, today) -> Cycle | None:
-    return published_cycles(today=today).filter(year_start=year_start).first()
-
-
-def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
-    """Every partnership with an assessment in the cycle or an NRF allocation for its year, with
-    `decision` (funding state), `review_date` (while deferred), and the year's NRF allocation,
-    provenance and source, ordered by region and authority. Joins, not subqueries per row."""
-    nrf = Fund.objects.filter(code=DEFAULT_FUND).first()
-    year = FinancialYear.objects.filter(start_year=cycle.year_start).first()
-    partnerships = Partnership.objects.annotate(
-        cycle_assessment=FilteredRelation("assessments", condition=Q(assessments__cycle=cycle)),
-        nrf=FilteredRelation(
-            "allocations", condition=Q(allocations__fund=nrf, allocations__year=year)),
-    )
-    if nrf is None or year is None:
-        in_cycle = Q(cycle_assessment__id__isnull=False)
-    else:
-        in_cycle = Q(cycle_assessment__id__isnull=False) | Q(nrf__id__isnull=False)
-    return (
-        partnerships.filter(in_cycle)
-        .annotate(
-            decision=Coalesce(F("cycle_assessment__funding_state"), Value(FundingState.UNDECIDED),
-                              output_field=CharField()),
-            review_date=Case(When(cycle_assessment__funding_state=FundingState.DEFERRED,
-                                  then=F("cycle_assessment__review_date"))),
-            nrf_pence=F("nrf__amount_pence"),
-            nrf_provenance=F("nrf__provenance"),
-            nrf_source=F("nrf__source__key"),
-        )
-        .select_related("local_authority__region")
-        .order_by("local_authority__region__name", "local_authority__name")
-    )
-
-
-def published_totals(decisions: QuerySet[Partnership]) -> dict:
-    """Counts by decision and the NRF total of a cycle's `published_decisions`, from the
-    database."""
-    return decisions.aggregate(
-        partnerships=Count("pk"),
-        accredited=Count("pk", filter=Q(decision=FundingState.ACCREDITED)),
-        deferred=Count("pk", filter=Q(decision=FundingState.DEFERRED)),
-        undecided=Count("pk", filter=Q(decision=FundingState.UNDECIDED)),
-        nrf_total_pence=Sum("nrf_pence", default=0),
     )

@@ -8,7 +8,7 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from core.models import Provenance
 
 from . import dashboard
-from .imports import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
+from .import_rows import ALLOWED_EXTENSIONS, MAX_UPLOAD_BYTES
 
 ORDER_CHOICES = [("asc", "Ascending"), ("desc", "Descending")]
 

@@ -24,8 +24,11 @@ from funding.views import timeline_with_links
 from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import charts, dashboard, exports, imports
+from . import charts, dashboard, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
+from .import_file import allocations_preview
+from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
+from .import_write import allocations_import
 
 PAGE_SIZE = 50
 NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
@@ -286,14 +289,14 @@ class AllocationImportView(NruOnlyMixin, View):
             return render(request, self.template_name, {"form": form})
         upload = form.cleaned_data["file"]
         try:
-            preview = imports.allocations_preview(filename=upload.name, content=upload.read())
-        except imports.ImportFileError as error:
+            preview = allocations_preview(filename=upload.name, content=upload.read())
+        except ImportFileError as error:
             form.add_error("file", error.message)
             return render(request, self.template_name, {"form": form})
         if preview.errors:
-            request.session.pop(imports.SESSION_KEY, None)
+            request.session.pop(SESSION_KEY, None)
         else:
-            request.session[imports.SESSION_KEY] = preview.to_session()
+            request.session[SESSION_KEY] = preview.to_session()
         return render(request, self.preview_template_name, {"preview": preview})
 
 
@@ -303,19 +306,19 @@ class AllocationImportConfirmView(NruOnlyMixin, View):
     roles = (Role.NRU_ADMIN,)
 
     def post(self, request):
-        stored = request.session.get(imports.SESSION_KEY)
+        stored = request.session.get(SESSION_KEY)
         if not stored or stored.get("token") != request.POST.get("token"):
             messages.error(request, "That preview is no longer available: upload the file again. "
                                     "Nothing was imported.")
             return redirect("reporting:allocations-import")
-        preview = imports.ImportPreview.from_session(stored)
+        preview = ImportPreview.from_session(stored)
         try:
-            result = imports.allocations_import(preview=preview, by=request.user)
+            result = allocations_import(preview=preview, by=request.user)
         except ApplicationError as error:
-            request.session.pop(imports.SESSION_KEY, None)
+            request.session.pop(SESSION_KEY, None)
             messages.error(request, error.message)
             return redirect("reporting:allocations-import")
-        request.session.pop(imports.SESSION_KEY, None)
+        request.session.pop(SESSION_KEY, None)
         if result.created or result.updated:
             messages.success(
                 request,

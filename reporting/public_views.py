@@ -14,8 +14,9 @@ from django.views.generic import TemplateView
 
 from accreditation.models import FundingState
 
-from . import dashboard
+from . import published
 from .exports import pounds_decimal, safe_text
+from .figures_cache import figures_cached
 
 DECISION_LABELS = {
     FundingState.ACCREDITED: "Accredited",
@@ -28,7 +29,7 @@ OPEN_DATA_FIELDS = ["cycle", "announcement_date", "region", "government_office",
 
 
 def _published_cycle_or_404(year_start: int):
-    cycle = dashboard.published_cycle(year_start=year_start, today=timezone.localdate())
+    cycle = published.published_cycle(year_start=year_start, today=timezone.localdate())
     if cycle is None:
         raise Http404("No decisions of that cycle have been published")
     return cycle
@@ -36,7 +37,7 @@ def _published_cycle_or_404(year_start: int):
 
 def _records(cycle) -> list[dict]:
     records = []
-    for p in dashboard.published_decisions(cycle):
+    for p in published.published_decisions(cycle):
         authority = p.local_authority
         records.append({
             "cycle": cycle.name,
@@ -49,7 +50,7 @@ def _records(cycle) -> list[dict]:
             "decision": p.decision,
             "decision_label": DECISION_LABELS.get(p.decision, p.decision),
             "review_date": p.review_date.isoformat() if p.review_date else "",
-            "fund": dashboard.DEFAULT_FUND,
+            "fund": published.PUBLISHED_FUND,
             "year": cycle.name,
             "allocation_pence": p.nrf_pence,
             "allocation_gbp": "" if p.nrf_pence is None else str(pounds_decimal(p.nrf_pence)),
@@ -61,10 +62,10 @@ def _records(cycle) -> list[dict]:
 
 def _written_answer(cycle) -> str:
     """The cycle's decisions as the written answer's HTML, rendered once per change of the
-    figures (`dashboard.figures_cached`): the list is public and read far more than it changes."""
+    figures (`figures_cache.figures_cached`): the list is public and read far more than it changes."""
 
     def render():
-        decisions = dashboard.published_decisions(cycle)
+        decisions = published.published_decisions(cycle)
         rows = list(decisions)
         for p in rows:
             p.decision_label = DECISION_LABELS.get(p.decision, p.decision)
@@ -77,10 +78,10 @@ def _written_answer(cycle) -> str:
                 "rows": members,
             })
         return render_to_string("reporting/_written_answer.html", {
-            "cycle": cycle, "regions": regions, "totals": dashboard.published_totals(decisions),
+            "cycle": cycle, "regions": regions, "totals": published.published_totals(decisions),
         })
 
-    return dashboard.figures_cached("written-answer", (cycle.pk,), render)
+    return figures_cached("written-answer", (cycle.pk,), render)
 
 
 class DecisionsListView(TemplateView):
@@ -88,7 +89,7 @@ class DecisionsListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        cycles = dashboard.published_cycles(today=timezone.localdate())
+        cycles = published.published_cycles(today=timezone.localdate())
         context.update(cycles=[{"cycle": c, "written_answer": _written_answer(c)} for c in cycles])
         return context
 
@@ -127,7 +128,7 @@ class DecisionsJsonView(View):
         response = JsonResponse({
             "cycle": cycle.name,
             "announcement_date": cycle.announcement_date.isoformat(),
-            "fund": dashboard.DEFAULT_FUND,
+            "fund": published.PUBLISHED_FUND,
             "year": cycle.name,
             "amounts": "allocation_pence is whole pence; allocation_gbp the same in pounds",
             "generated_at": timezone.now().isoformat(),

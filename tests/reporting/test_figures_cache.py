@@ -17,7 +17,7 @@ from django.urls import reverse
 from accreditation.models import SelfAssessment
 from accreditation.services import assessment_accredit
 from funding.models import Allocation, FiguresVersion
-from reporting import dashboard
+from reporting import dashboard, figures_cache
 from tests.factories import RoleAssignmentFactory
 
 from .dashboard_world import build_world
@@ -166,7 +166,7 @@ def test_inside_a_transaction_the_cache_is_not_used(world):
     with transaction.atomic():
         Allocation.objects.filter(partnership=world["partnerships"]["Walsall"],
                                   year=world["year"]).update(amount_pence=1)
-        assert dashboard.figures_version() is None
+        assert figures_cache.figures_version() is None
         west = next(r for r in dashboard.dashboard_regions(scope) if r.slug == "west-midlands")
         assert west.anticipated_pence == 1 + 700_000_000 + 500_000_000
         transaction.set_rollback(True)

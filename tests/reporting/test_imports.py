@@ -11,7 +11,9 @@ from openpyxl import Workbook
 from core.errors import ApplicationError
 from core.models import Provenance
 from funding.models import Allocation, RecomputeRequest, ReleaseEntry
-from reporting import imports
+from reporting import import_file
+from reporting.import_rows import SESSION_KEY, ImportFileError, ImportPreview
+from reporting.import_write import allocations_import
 from tests.factories import FundFactory, RoleAssignmentFactory, SourceFactory
 
 from .dashboard_world import WALSALL_GSS, build_world
@@ -34,8 +36,8 @@ def admin(world):
     return RoleAssignmentFactory(admin=True).user
 
 
-def _preview(text: str, name: str = "figures.csv") -> imports.ImportPreview:
-    return imports.allocations_preview(filename=name, content=text.encode("utf-8"))
+def _preview(text: str, name: str = "figures.csv") -> ImportPreview:
+    return import_file.allocations_preview(filename=name, content=text.encode("utf-8"))
 
 
 def _snapshot():
@@ -74,7 +76,7 @@ def test_confirmed_import_writes_published_figures_and_recomputes(world, admin,
     preview = _preview(HEADER + "Walsall,NRF,2002/03,4613412.50,HC2001\n"
                                 "Sandwell,nrf,2002-03,0,hc2001\n")
     with django_capture_on_commit_callbacks(execute=True):
-        result = imports.allocations_import(preview=preview, by=admin)
+        result = allocations_import(preview=preview, by=admin)
     assert (result.created, result.updated, result.unchanged, result.recomputes) == (0, 2, 0, 2)
     walsall = _walsall_2002()
     assert walsall.amount_pence == 461_341_250
@@ -95,7 +97,7 @@ def test_confirmed_import_writes_published_figures_and_recomputes(world, admin,
 def test_new_allocation_is_created(world, admin, django_capture_on_commit_callbacks):
     preview = _preview(HEADER + "Walsall,CEF,2002/03,1000.00,HC2001\n")
     with django_capture_on_commit_callbacks(execute=True):
-        result = imports.allocations_import(preview=preview, by=admin)
+        result = allocations_import(preview=preview, by=admin)
     assert (result.created, result.updated) == (1, 0)
     cef = Allocation.objects.get(partnership__slug="walsall", fund__code="CEF")
     assert (cef.amount_pence, cef.provenance) == (100_000, Provenance.PUBLISHED)
@@ -131,7 +133,7 @@ def test_one_bad_row_refuses_the_whole_file(world, admin, row, column, message):
     assert (error.row, error.column) == (3, column)
     assert message in error.message
     with pytest.raises(ApplicationError, match="nothing was imported"):
-        imports.allocations_import(preview=preview, by=admin)
+        allocations_import(preview=preview, by=admin)
     assert _snapshot() == before
     assert not RecomputeRequest.objects.filter(cause="allocation_change").exists()
 
@@ -163,18 +165,18 @@ def test_authority_by_gss_code_or_any_case_name(world):
     ("authority,fund,year,amount,source,Source\n", "names the source column twice"),
 ])
 def test_unusable_files_are_refused_whole(world, text, message):
-    with pytest.raises(imports.ImportFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(ImportFileError, match=message.replace("(", r"\(").replace(")", r"\)")):
         _preview(text)
 
 
 def test_too_many_rows(world, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_ROWS", 2)
-    with pytest.raises(imports.ImportFileError, match="more than 2 rows"):
+    monkeypatch.setattr(import_file, "MAX_ROWS", 2)
+    with pytest.raises(ImportFileError, match="more than 2 rows"):
         _preview(HEADER + "Walsall,NRF,2002/03,1,HC2001\n" * 3)
 
 
 def test_windows_encoded_csv_with_pound_sign(world):
-    preview = imports.allocations_preview(
+    preview = import_file.allocations_preview(
         filename="excel.csv",
         content=(HEADER + "Walsall,NRF,2002/03,£12.34,HC2001\n").encode("cp1252"))
     assert preview.errors == []
@@ -199,7 +201,7 @@ def test_xlsx_with_numbers_and_text(world):
         [None, None, None, None, None],
         ["Gateshead", "NRF", "2002/03", 700, "HL2003"],
     ])
-    preview = imports.allocations_preview(filename="Figures.XLSX", content=content)
+    preview = import_file.allocations_preview(filename="Figures.XLSX", content=content)
     assert preview.errors == []
     assert [c.amount_pence for c in preview.changes] == [461_341_250, 123_456, 70_000]
     assert [c.row for c in preview.changes] == [2, 3, 5]
@@ -210,30 +212,30 @@ def test_xlsx_year_turned_into_a_date_is_an_error(world):
 
     content = _xlsx([["authority", "fund", "year", "amount", "source"],
                      ["Walsall", "NRF", dt.datetime(2002, 3, 1), 1, "HC2001"]])
-    (error,) = imports.allocations_preview(filename="f.xlsx", content=content).errors
+    (error,) = import_file.allocations_preview(filename="f.xlsx", content=content).errors
     assert error.column == "year"
 
 
 def test_a_file_that_is_not_a_spreadsheet(world):
-    with pytest.raises(imports.ImportFileError, match="could not be read as an XLSX"):
-        imports.allocations_preview(filename="f.xlsx", content=b"not a zip at all")
-    with pytest.raises(imports.ImportFileError, match="must be a CSV or XLSX"):
-        imports.allocations_preview(filename="f.exe", content=b"MZ")
+    with pytest.raises(ImportFileError, match="could not be read as an XLSX"):
+        import_file.allocations_preview(filename="f.xlsx", content=b"not a zip at all")
+    with pytest.raises(ImportFileError, match="must be a CSV or XLSX"):
+        import_file.allocations_preview(filename="f.exe", content=b"MZ")
 
 
 def test_a_spreadsheet_that_unpacks_to_something_huge_is_refused_unread(world, monkeypatch):
-    monkeypatch.setattr(imports, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(import_file, "MAX_UNPACKED_BYTES", 1000)
     content = _xlsx([["authority", "fund", "year", "amount", "source"]] +
                     [["Walsall", "NRF", "2002/03", 1, "HC2001"]] * 50)
-    with pytest.raises(imports.ImportFileError, match="too large to import"):
-        imports.allocations_preview(filename="f.xlsx", content=content)
+    with pytest.raises(ImportFileError, match="too large to import"):
+        import_file.allocations_preview(filename="f.xlsx", content=content)
 
 
 def test_only_an_nru_admin_can_import(world):
     analyst = RoleAssignmentFactory(analyst=True).user
     preview = _preview(HEADER + "Walsall,NRF,2002/03,1,HC2001\n")
     with pytest.raises(ApplicationError, match="Only an NRU administrator"):
-        imports.allocations_import(preview=preview, by=analyst)
+        allocations_import(preview=preview, by=analyst)
 
 
 def test_a_change_after_the_preview_refuses_the_import(world, admin):
@@ -242,13 +244,13 @@ def test_a_change_after_the_preview_refuses_the_import(world, admin):
         amount_pence=42)
     before = _snapshot()
     with pytest.raises(ApplicationError, match="changed after you previewed"):
-        imports.allocations_import(preview=preview, by=admin)
+        allocations_import(preview=preview, by=admin)
     assert _snapshot() == before
 
 
 def test_session_round_trip_keeps_what_is_written(world):
     preview = _preview(HEADER + "Walsall,NRF,2002/03,1.50,HC2001\n")
-    again = imports.ImportPreview.from_session(preview.to_session())
+    again = ImportPreview.from_session(preview.to_session())
     assert again.token == preview.token
     assert [(c.key, c.amount_pence, c.before_pence, c.kind) for c in again.changes] == [
         (c.key, c.amount_pence, c.before_pence, c.kind) for c in preview.changes]
@@ -292,7 +294,7 @@ def test_preview_with_errors_offers_no_confirm(client, world, admin):
     assert "2 problems in 2 rows: nothing has been imported" in html
     assert "Row 2, amount" in html and "Row 3, authority" in html
     assert reverse("reporting:allocations-import-confirm") not in html
-    assert imports.SESSION_KEY not in client.session
+    assert SESSION_KEY not in client.session
 
 
 def test_confirm_with_a_forged_token_writes_nothing(client, world, admin):

@@ -1,43 +1,32 @@
-"""Allocation import: read a CSV or XLSX of figures, preview what would change, then write all
-rows or none.
-
-Between the preview and the confirmation the validated rows are kept in the user's session
-(database-backed), as compact ids and pence rather than the file itself: nothing to clean up, no
-temporary file another process could swap, only the person who previewed can confirm, and it
-expires with the session. Each kept row also remembers the allocation as it was at preview time;
-confirming refuses (and writes nothing) if any of them changed since, so what is written is
-exactly what was shown.
-"""
+"""Allocation import, the reading: a CSV or XLSX of figures into checked rows and the
+allocations they would replace (`ImportPreview`). Nothing is written here; the write is
+`reporting.import_write`."""
 
 import csv
 import io
-import logging
 import re
-import secrets
 import zipfile
-from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
-from django.db import transaction
-from django.utils import timezone
-
-from core.errors import ApplicationError
-from core.models import Provenance, Source
+from core.models import Source
 from core.money import pence_from_pounds
-from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest
-from funding.outbox import recompute_request
-from partnerships.models import LocalAuthority, Partnership, Role
-from partnerships.selectors import user_has_role
+from funding.models import FinancialYear, Fund
+from partnerships.models import LocalAuthority, Partnership
 
-logger = logging.getLogger(__name__)
+from .import_rows import (
+    ALLOWED_EXTENSIONS,
+    COLUMN_LABELS,
+    ImportChange,
+    ImportFileError,
+    ImportPreview,
+    RowError,
+    current_allocations,
+)
 
-ALLOWED_EXTENSIONS = ("csv", "xlsx")
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 5000
 # Far above any single allocation (the whole NRF was £400m a year), far below BigIntegerField.
 MAX_AMOUNT_PENCE = 10_000_000_000 * 100
-SESSION_KEY = "funding.allocation_import"
 
 COLUMNS = ("authority", "fund", "year", "amount", "source")
 COLUMN_ALIASES = {
@@ -49,120 +38,7 @@ COLUMN_ALIASES = {
     "allocation": "amount", "allocation (£)": "amount",
     "source": "source", "source key": "source",
 }
-COLUMN_LABELS = {
-    "authority": "Authority", "fund": "Fund", "year": "Year", "amount": "Amount", "source": "Source",
-}
 _YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
-
-
-class ImportFileError(ApplicationError):
-    """The file as a whole cannot be read: wrong type, no header, too many rows."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
-
-    @property
-    def column_label(self) -> str:
-        return COLUMN_LABELS.get(self.column, self.column)
-
-
-@dataclass
-class ImportChange:
-    """One valid row of the file and the allocation it would replace."""
-
-    row: int
-    partnership_id: int
-    fund_id: int
-    year_id: int
-    amount_pence: int
-    source_id: int
-    allocation_id: int | None = None
-    before_pence: int | None = None
-    before_provenance: str = ""
-    before_source_id: int | None = None
-    # For the preview page only; not kept in the session.
-    authority: str = ""
-    fund_code: str = ""
-    year_label: str = ""
-    source_key: str = ""
-    before_source_key: str = ""
-
-    KEPT = ("row", "partnership_id", "fund_id", "year_id", "amount_pence", "source_id",
-            "allocation_id", "before_pence", "before_provenance", "before_source_id")
-
-    @property
-    def key(self) -> tuple[int, int, int]:
-        return (self.partnership_id, self.fund_id, self.year_id)
-
-    @property
-    def kind(self) -> str:
-        if self.allocation_id is None:
-            return "new"
-        if (self.before_pence, self.before_provenance, self.before_source_id) == (
-                self.amount_pence, Provenance.PUBLISHED, self.source_id):
-            return "unchanged"
-        return "changed"
-
-    @property
-    def difference_pence(self) -> int:
-        return self.amount_pence - (self.before_pence or 0)
-
-
-@dataclass
-class ImportPreview:
-    filename: str
-    changes: list[ImportChange] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
-
-    @property
-    def to_write(self) -> list[ImportChange]:
-        return [c for c in self.changes if c.kind != "unchanged"]
-
-    def count(self, kind: str) -> int:
-        return sum(1 for c in self.changes if c.kind == kind)
-
-    @property
-    def new_count(self) -> int:
-        return self.count("new")
-
-    @property
-    def changed_count(self) -> int:
-        return self.count("changed")
-
-    @property
-    def unchanged_count(self) -> int:
-        return self.count("unchanged")
-
-    @property
-    def error_rows(self) -> int:
-        return len({e.row for e in self.errors})
-
-    def to_session(self) -> dict:
-        return {
-            "token": self.token,
-            "filename": self.filename,
-            "created_at": timezone.now().isoformat(),
-            "changes": [[getattr(c, name) for name in ImportChange.KEPT] for c in self.changes],
-        }
-
-    @classmethod
-    def from_session(cls, data: dict) -> "ImportPreview":
-        changes = [ImportChange(**dict(zip(ImportChange.KEPT, values, strict=True)))
-                   for values in data["changes"]]
-        return cls(filename=data["filename"], changes=changes, token=data["token"])
-
-
-@dataclass(frozen=True)
-class ImportResult:
-    created: int
-    updated: int
-    unchanged: int
-    recomputes: int
 
 
 # --- Reading the file ---------------------------------------------------------------------------
@@ -404,26 +280,8 @@ def allocations_preview(*, filename: str, content: bytes) -> ImportPreview:
     return preview
 
 
-def _existing(keys: set[tuple[int, int, int]], *, lock: bool = False) -> dict:
-    if not keys:
-        return {}
-    queryset = Allocation.objects.filter(
-        partnership_id__in={k[0] for k in keys}, fund_id__in={k[1] for k in keys},
-        year_id__in={k[2] for k in keys},
-    )
-    # PostgreSQL cannot lock the nullable side of an outer join: no source when locking.
-    queryset = queryset.select_for_update().order_by("pk") if lock else queryset.select_related(
-        "source")
-    found = {}
-    for allocation in queryset:
-        key = (allocation.partnership_id, allocation.fund_id, allocation.year_id)
-        if key in keys:
-            found[key] = allocation
-    return found
-
-
 def _attach_current(changes: list[ImportChange]) -> None:
-    current = _existing({c.key for c in changes})
+    current = current_allocations({c.key for c in changes})
     for change in changes:
         allocation = current.get(change.key)
         if allocation is not None:
@@ -432,73 +290,3 @@ def _attach_current(changes: list[ImportChange]) -> None:
             change.before_provenance = allocation.provenance
             change.before_source_id = allocation.source_id
             change.before_source_key = allocation.source.key if allocation.source else ""
-
-
-# --- Writing -----------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def allocations_import(*, preview: ImportPreview, by) -> ImportResult:
-    """Write every new or changed figure of a checked file as published, with its source; all
-    rows or none. Each allocation written owes its partnership a funding recompute."""
-    if not user_has_role(by, Role.NRU_ADMIN):
-        raise ApplicationError("Only an NRU administrator can import allocations.")
-    if preview.errors:
-        raise ApplicationError(
-            f"The file has {len(preview.errors)} problem{'s' if len(preview.errors) != 1 else ''}: "
-            "nothing was imported. Correct the rows and upload the file again."
-        )
-    changes = preview.to_write
-    unchanged = len(preview.changes) - len(changes)
-    if not changes:
-        return ImportResult(created=0, updated=0, unchanged=unchanged, recomputes=0)
-
-    current = _existing({c.key for c in changes}, lock=True)
-    for change in changes:
-        allocation = current.get(change.key)
-        as_previewed = (
-            (allocation is None and change.allocation_id is None)
-            or (allocation is not None and allocation.pk == change.allocation_id
-                and (allocation.amount_pence, allocation.provenance, allocation.source_id)
-                == (change.before_pence, change.before_provenance, change.before_source_id))
-        )
-        if not as_previewed:
-            raise ApplicationError(
-                "Some of these allocations changed after you previewed the file, so nothing was "
-                "imported. Upload the file again to see the changes against today’s figures."
-            )
-
-    now = timezone.now()
-    note = f"Imported from {preview.filename} by {by.email} on {timezone.localdate(now):%-d %B %Y}"
-    note = note[:300]
-    updated, created = [], []
-    for change in changes:
-        allocation = current.get(change.key)
-        if allocation is None:
-            created.append(Allocation(
-                partnership_id=change.partnership_id, fund_id=change.fund_id, year_id=change.year_id,
-                amount_pence=change.amount_pence, provenance=Provenance.PUBLISHED,
-                source_id=change.source_id, note=note, imported_at=now,
-            ))
-        else:
-            allocation.amount_pence = change.amount_pence
-            allocation.provenance = Provenance.PUBLISHED
-            allocation.source_id = change.source_id
-            allocation.note = note
-            allocation.imported_at = allocation.updated_at = now
-            updated.append(allocation)
-    Allocation.objects.bulk_update(
-        updated, ["amount_pence", "provenance", "source", "note", "imported_at", "updated_at"],
-        batch_size=500)
-    created = Allocation.objects.bulk_create(created, batch_size=500)
-
-    partnerships = Partnership.objects.in_bulk({a.partnership_id for a in [*updated, *created]})
-    written = sorted([*updated, *created], key=lambda a: a.pk)
-    for allocation in written:
-        recompute_request(partnership=partnerships[allocation.partnership_id],
-                          cause=RecomputeRequest.Cause.ALLOCATION_CHANGE, cause_id=allocation.pk)
-    logger.info("allocation import %s by user %s: %s created, %s updated", preview.filename,
-                by.pk, len(created), len(updated))
-    return ImportResult(created=len(created), updated=len(updated), unchanged=unchanged,
-                        recomputes=len(written))
-
