@@ -65,44 +65,21 @@ class FundingEffect:
 
 def funding_effects(*, assessment: SelfAssessment, funding_state: str) -> list[FundingEffect]:
     """The partnership's allocations governed by the assessment's cycle, and what each would
-    release in `funding_state`, by the same rule the funding engine posts to the ledger."""
-    from funding.models import Allocation, ReleaseOverride, ReleasePolicy
-    from funding.rules import Fractions, fraction_for, target_released
+    release in `funding_state`: funding decides the fraction and the amount
+    (`funding.basis.releases_in_state`, the rule the ledger posts by); the letter words them."""
+    from funding.basis import releases_in_state
 
     partnership = assessment.partnership
-    policies = list(
-        ReleasePolicy.objects.filter(governing_cycle=assessment.cycle_id)
-        .select_related("fund", "year").order_by("year__start_year", "fund__code")
-    )
-    allocations = {
-        (a.fund_id, a.year_id): a
-        for a in Allocation.objects.filter(
-            partnership=partnership,
-            fund__in={p.fund_id for p in policies}, year__in={p.year_id for p in policies},
+    return [
+        FundingEffect(
+            area=partnership.local_authority.name, fund=release.policy.fund.code,
+            year=release.policy.year.label, allocation_pence=release.allocation.amount_pence,
+            fraction=release.fraction, released_pence=release.released_pence,
+            provenance=release.allocation.get_provenance_display(),
         )
-    }
-    overrides = dict(
-        ReleaseOverride.objects.filter(policy__in=policies, partnership=partnership)
-        .values_list("policy_id", "fraction")
-    )
-    effects = []
-    for policy in policies:
-        allocation = allocations.get((policy.fund_id, policy.year_id))
-        if allocation is None:
-            continue
-        fraction = fraction_for(
-            funding_state,
-            Fractions(accredited=policy.fraction_accredited, deferred=policy.fraction_deferred,
-                      undecided=policy.fraction_undecided),
-            override=overrides.get(policy.pk),
-        )
-        effects.append(FundingEffect(
-            area=partnership.local_authority.name, fund=policy.fund.code, year=policy.year.label,
-            allocation_pence=allocation.amount_pence, fraction=fraction,
-            released_pence=target_released(allocation.amount_pence, fraction),
-            provenance=allocation.get_provenance_display(),
-        ))
-    return effects
+        for release in releases_in_state(partnership=partnership, cycle_id=assessment.cycle_id,
+                                         funding_state=funding_state)
+    ]
 
 
 def _long(d: date) -> str:

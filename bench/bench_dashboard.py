@@ -6,7 +6,7 @@
 
 Each size runs in its own process against its own fresh database (a SQLite file, or a
 PostgreSQL database named after BENCH_DATABASE_URL with the size appended, dropped and created
-again), filled by the generator in tests/funding/dashboard_world.py: the partnerships in nine
+again), filled by the generator in tests/reporting/dashboard_world.py: the partnerships in nine
 regions with NRF 2001/02 to 2003/04, a 2002/03 decision each and a ledger that agrees with the
 rule. Statistics are refreshed (ANALYZE) as autovacuum would after a bulk load.
 
@@ -14,7 +14,7 @@ In each process an analyst signs in with Django's test client and the dashboard 
 view (signed-in, same middleware, a one-line response) are requested alternately; the time of
 each request, as the server handles it, gives the median and the 95th percentile.
 
-Targets (issue 6): at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
+Targets: at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
 the minimal view. On PostgreSQL the regional aggregates are cached per process until the figures
 change (ADR 0011), so the dashboard is also measured just after a committed change ("after a
 change": every request recomputes them), which is what the first reader after each decision or
@@ -108,7 +108,7 @@ def measure(size: int, requests: int) -> dict:
     started = time.perf_counter()
     call_command("migrate", verbosity=0)
     from tests.factories import RoleAssignmentFactory
-    from tests.funding.dashboard_world import generate_national
+    from tests.reporting.dashboard_world import generate_national
 
     world = generate_national(size)
     with connection.cursor() as cursor:
@@ -122,7 +122,7 @@ def measure(size: int, requests: int) -> dict:
     for target in targets.values():  # warm up: templates compiled, connections open
         for _ in range(3):
             assert client.get(target).status_code == 200
-    from funding import dashboard
+    from reporting import dashboard
 
     scope = dashboard.dashboard_scope(fund=world["nrf"], year=world["year"])
     headline = dashboard.dashboard_headline(scope, regions=dashboard.dashboard_regions(scope),

@@ -136,7 +136,7 @@ CREATE TRIGGER bench_entry_notify AFTER INSERT ON funding_releaseentry
     FOR EACH ROW EXECUTE FUNCTION bench_entry_notify();
 CREATE FUNCTION bench_settled_notify() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN PERFORM pg_notify('{CHANNEL}', 'r:' || NEW.id::text); RETURN NULL; END $$;
-CREATE TRIGGER bench_settled_notify AFTER UPDATE OF completed_at ON partnerships_recomputerequest
+CREATE TRIGGER bench_settled_notify AFTER UPDATE OF completed_at ON funding_recomputerequest
     FOR EACH ROW WHEN (OLD.completed_at IS NULL AND NEW.completed_at IS NOT NULL)
     EXECUTE FUNCTION bench_settled_notify();
 """
@@ -219,7 +219,7 @@ def _latency_world(count: int):
     """`count` partnerships in the West Midlands, each submitted for 2002/03, with NRF 2001/02
     (ungoverned) and 2002/03 (governed: 100% / 67% / 0%) allocations, their ledgers settled."""
     from accreditation.models import SelfAssessment
-    from funding.services import releases_recompute_many
+    from funding.ledger import releases_recompute_many
     from tests.factories import (
         AllocationFactory,
         CycleFactory,
@@ -273,8 +273,7 @@ def measure_latency(url: str, redis_url: str, transitions: int) -> dict:
     from accreditation.models import AccreditationEvent, Requirement, SelfAssessment
     from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
     from accreditation.services.review import assessment_start_review
-    from funding.models import ReleaseEntry
-    from partnerships.models import RecomputeRequest
+    from funding.models import RecomputeRequest, ReleaseEntry
     from tests.funding.celery_control import celery_publishing
 
     partnerships = WARM_UP_PARTNERSHIPS + (transitions + 1) // 2
@@ -455,9 +454,7 @@ def generate(url: str, count: int, seed: int = 2002) -> dict:
             fraction = rules.fraction_for("ungoverned", None)
         else:
             state = states.get((allocation.partnership_id, allocation.year_id), "undecided")
-            fraction = rules.fraction_for(state, rules.Fractions(
-                accredited=policy.fraction_accredited, deferred=policy.fraction_deferred,
-                undecided=policy.fraction_undecided))
+            fraction = rules.fraction_for(state, policy.fractions())
         target = rules.target_released(allocation.amount_pence, Decimal(fraction))
         if target:
             expected["entries"] += 1

@@ -7,6 +7,7 @@ from .models import (
     FinancialYear,
     Fund,
     PolicyChange,
+    RecomputeRequest,
     ReconcileRun,
     RegionalBudget,
     ReleaseEntry,
@@ -58,3 +59,12 @@ class ReleaseEntryAdmin(ReadOnlyAdmin):
 @admin.register(ReconcileRun)
 class ReconcileRunAdmin(ReadOnlyAdmin):
     list_display = ["started_at", "finished_at", "allocations_checked", "drift_count", "repaired"]
+
+
+@admin.register(RecomputeRequest)
+class RecomputeRequestAdmin(ReadOnlyAdmin):
+    """The outbox is written by services and settled by the funding worker."""
+
+    list_display = ["partnership", "cause", "cause_id", "requested_at", "completed_at", "attempts"]
+    list_filter = ["cause", "completed_at"]
+    list_select_related = ["partnership"]

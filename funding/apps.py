@@ -6,8 +6,8 @@ class FundingConfig(AppConfig):
 
     def ready(self):
         # Register the tasks in every process, not only in workers (Celery's autodiscovery runs
-        # at worker start): the web process sends "funding.releases_recompute" by looking it
-        # up in the registry, and runs it in-process when Celery is eager.
+        # at worker start): the web process sends "funding.releases_recompute" from the outbox,
+        # and runs it in-process when Celery is eager.
         from accreditation.signals import transition_recorded
 
         from . import tasks  # noqa: F401
@@ -23,8 +23,6 @@ def _register_pages():
     from partnerships.models import Role
     from partnerships.permissions import holds_any_role
 
-    navigation_register("National dashboard", "dashboard:dashboard-show", order=30,
-                        visible=holds_any_role(Role.NRU_ANALYST, Role.NRU_ADMIN))
     navigation_register("Release policies", "funding:releasepolicy-list", order=50,
                         visible=holds_any_role(Role.NRU_ADMIN))
 
@@ -32,8 +30,8 @@ def _register_pages():
 def _recompute_owed_for_transition(sender, *, assessment, event, **kwargs):
     """Every change of an assessment's status may move money: owe its partnership a recompute,
     in the transaction that recorded the change (the funding outbox)."""
-    from partnerships.models import RecomputeRequest
-    from partnerships.services import recompute_request
+    from .models import RecomputeRequest
+    from .outbox import recompute_request
 
     recompute_request(partnership=assessment.partnership, cause=RecomputeRequest.Cause.EVENT,
                       cause_id=event.pk)

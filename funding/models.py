@@ -9,7 +9,9 @@ from django.utils import timezone
 
 from accreditation.models import AccreditationEvent, Cycle
 from core.models import Provenance, Source
-from partnerships.models import Partnership, RecomputeRequest, Region
+from partnerships.models import Partnership, Region
+
+from . import rules
 
 
 class Fund(models.Model):
@@ -125,6 +127,12 @@ class ReleasePolicy(models.Model):
     def __str__(self):
         return f"{self.fund} {self.year} release policy"
 
+    def fractions(self) -> rules.Fractions:
+        """The policy's fraction for each funding state, as the pure rule takes them."""
+        return rules.Fractions(accredited=self.fraction_accredited,
+                               deferred=self.fraction_deferred,
+                               undecided=self.fraction_undecided)
+
 
 class ReleaseOverride(models.Model):
     """A named partnership's own fraction under a policy (say, 10% withheld: 0.9000)."""
@@ -178,6 +186,44 @@ class ReconcileRun(models.Model):
 
     def __str__(self):
         return f"Reconcile {self.started_at:%Y-%m-%d %H:%M}: {self.drift_count} drifting"
+
+
+class RecomputeRequest(models.Model):
+    """The funding outbox: a recompute of one partnership's releases is owed.
+
+    Written in the same transaction as its cause (an accreditation event, a policy change, an
+    allocation import) by `funding.outbox.recompute_request`, so the debt survives a broker
+    outage; the worker settles it (`funding.ledger.recompute_request_settle`).
+    """
+
+    class Cause(models.TextChoices):
+        EVENT = "event", "Accreditation event"
+        POLICY_CHANGE = "policy_change", "Release policy change"
+        ALLOCATION_CHANGE = "allocation_change", "Allocation change"
+        MANUAL = "manual", "Recompute requested by an administrator"
+
+    partnership = models.ForeignKey(
+        Partnership, on_delete=models.CASCADE, related_name="recompute_requests"
+    )
+    cause = models.CharField(max_length=30, choices=Cause.choices)
+    cause_id = models.BigIntegerField(null=True, blank=True)
+    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["requested_at"]
+        indexes = [
+            models.Index(
+                fields=["requested_at"], condition=Q(completed_at__isnull=True),
+                name="recompute_owed_idx",
+            ),
+        ]
+
+    def __str__(self):
+        state = "done" if self.completed_at else "owed"
+        return f"Recompute {self.partnership} ({self.get_cause_display()} {self.cause_id}, {state})"
 
 
 class ReleaseEntryQuerySet(models.QuerySet):
@@ -246,7 +292,7 @@ class FiguresVersion(models.Model):
     allocations, the ledger, funding states and review dates, names and regions of partnerships
     and authorities, cycles, sources. PostgreSQL triggers write it (migration 0005), at commit,
     with a number from a sequence, so a rolled-back transaction never reuses one. Both pages key
-    what they cache on it (`funding.dashboard.figures_cached`, ADR 0011)."""
+    what they cache on it (`reporting.figures_cache.figures_cached`, ADR 0011)."""
 
     version = models.BigIntegerField()
     changed_at = models.DateTimeField()

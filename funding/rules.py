@@ -1,7 +1,8 @@
 """The release rule: how much of an allocation is released, as pure arithmetic.
 
 No Django and no project imports, so the rule can be read, tested and reasoned about on its own
-(DESIGN §5, §5a). Amounts are whole pence (int); fractions are exact `Decimal`s from policy data.
+(tests/test_architecture.py keeps it so). Amounts are whole pence (int); fractions are exact
+`Decimal`s from policy data; `funding.basis` applies it to policies and funding states.
 """
 
 from dataclasses import dataclass
@@ -81,7 +82,3 @@ def target_released(allocation_pence: int, fraction: Decimal) -> int:
     numerator, denominator = check_fraction(fraction).as_integer_ratio()
     return allocation_pence * numerator // denominator
 
-
-def held(allocation_pence: int, fraction: Decimal) -> int:
-    """What the rule keeps back: the allocation less the released target."""
-    return allocation_pence - target_released(allocation_pence, fraction)

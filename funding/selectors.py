@@ -10,9 +10,10 @@ from django.db.models.functions import Coalesce
 
 from accreditation.models import AccreditationEvent, Status
 from core.money import pounds
-from partnerships.models import Partnership, RecomputeRequest
+from partnerships.models import Partnership
 
-from .models import Allocation, PolicyChange, ReleaseEntry, ReleasePolicy
+from .basis import FractionResolver
+from .models import Allocation, PolicyChange, RecomputeRequest, ReleaseEntry, ReleasePolicy
 
 
 def allocation_figures(*, allocations: QuerySet[Allocation] | None = None) -> QuerySet[Allocation]:
@@ -65,8 +66,6 @@ _STATE_LABELS = {
 def partnership_funding_summary(*, partnership: Partnership) -> FundingSummary:
     """Every allocation of the partnership with released, held and provenance, the share the
     rule gives it now and why, and whether a recompute is owed (for a banner)."""
-    from .services import FractionResolver
-
     allocations = list(
         allocation_figures(
             allocations=Allocation.objects.filter(partnership=partnership)

@@ -1,5 +1,5 @@
-"""Celery tasks: ids in, the service does the work. Names are explicit because other apps send
-them by name (`partnerships.services.recompute_enqueue`) and beat schedules them by name."""
+"""Celery tasks: ids in, the service does the work. Names are explicit because beat schedules
+them by name; the outbox sends the recompute (`funding.outbox.recompute_enqueue`)."""
 
 import logging
 from datetime import timedelta
@@ -27,7 +27,7 @@ logger = logging.getLogger(__name__)
 )
 def releases_recompute(request_id: int) -> int | None:
     """Settle one owed recompute; nothing to do when it is already settled."""
-    from .services import recompute_request_settle
+    from .ledger import recompute_request_settle
 
     entries = recompute_request_settle(request_id=request_id)
     return None if entries is None else len(entries)
@@ -43,7 +43,7 @@ def releases_recompute(request_id: int) -> int | None:
     expires=55,
 )
 def recomputes_requeue_owed(older_than_seconds: int = 60) -> int:
-    from .services import recomputes_requeue_owed as requeue
+    from .outbox import recomputes_requeue_owed as requeue
 
     sent = requeue(older_than=timedelta(seconds=older_than_seconds))
     if sent:
@@ -59,7 +59,7 @@ def recomputes_requeue_owed(older_than_seconds: int = 60) -> int:
     ignore_result=True,
 )
 def releases_reconcile(repair: bool = False) -> int:
-    from .services import releases_reconcile as reconcile
+    from .ledger import releases_reconcile as reconcile
 
     run = reconcile(repair=repair, requested_by="beat" if not repair else "beat (repair)")
     return run.pk

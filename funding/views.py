@@ -12,6 +12,7 @@ from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from .forms import ReleaseOverrideForm, ReleasePolicyForm, as_fraction, as_percent
+from .policies import release_policy_change, release_policy_change_plan
 from .selectors import (
     TimelineItem,
     partnership_funding_summary,
@@ -19,7 +20,6 @@ from .selectors import (
     policy_partnerships_affected,
     release_policies,
 )
-from .services import release_policy_change, release_policy_change_plan
 
 STALE = ("This policy was changed by someone else after you opened the page. Nothing was "
          "applied: check the current shares below and make your change again.")
@@ -210,7 +210,7 @@ def _cause_link(item: TimelineItem, *, audience: str, is_admin: bool,
                     "See the self-assessment's history")
         if audience == "reviewer":
             return reverse("review:assessment-detail", args=[event.assessment_id]), "See the review"
-        return (reverse("dashboard:partnership-show", args=[partnership.slug]),
+        return (reverse("reporting:partnership-show", args=[partnership.slug]),
                 "See the partnership's history")
     if item.policy_change is not None and is_admin:
         url = reverse("funding:releasepolicy-detail", args=[item.policy_change.policy_id])
@@ -250,7 +250,7 @@ class PartnershipFundingView(LoginRequiredMixin, TemplateView):
         back = {
             "lsp": (reverse("accreditation:home"), "Back to your partnership"),
             "reviewer": (reverse("review:queue"), "Back to the review queue"),
-            "nru": (reverse("dashboard:partnership-show", args=[partnership.slug]),
+            "nru": (reverse("reporting:partnership-show", args=[partnership.slug]),
                     f"Back to {partnership.name}'s history"),
         }[audience]
         sources = {line.allocation.source for line in summary.lines if line.allocation.source}

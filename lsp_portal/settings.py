@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "partnerships",
     "accreditation",
     "funding",
+    "reporting",
     "performance",
     "reference",
 ]
@@ -155,7 +156,7 @@ MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 
-# Read API (funding/api.py): tokens for NRU staff; published decisions open to anyone.
+# Read API (reporting/api.py): tokens for NRU staff; published decisions open to anyone.
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],

@@ -11,8 +11,8 @@ urlpatterns = [
     path("assessments/", include("accreditation.urls")),
     path("partnerships/", include("partnerships.urls")),
     path("funding/", include("funding.urls")),
-    path("nru/", include("funding.dashboard_urls")),
-    path("decisions/", include("funding.public_urls")),
-    path("api/", include("funding.api_urls")),
+    path("nru/", include("reporting.urls")),
+    path("decisions/", include("reporting.public_urls")),
+    path("api/", include("reporting.api_urls")),
     path("performance/", include("performance.urls")),
 ]

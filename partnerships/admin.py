@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import LocalAuthority, Member, Partnership, RecomputeRequest, Region, RoleAssignment
+from .models import LocalAuthority, Member, Partnership, Region, RoleAssignment
 
 
 @admin.register(Region)
@@ -37,21 +37,3 @@ class RoleAssignmentAdmin(admin.ModelAdmin):
     search_fields = ["user__email", "partnership__name"]
     autocomplete_fields = ["user", "partnership"]
     list_select_related = ["user", "partnership", "region"]
-
-
-@admin.register(RecomputeRequest)
-class RecomputeRequestAdmin(admin.ModelAdmin):
-    """Read-only: the outbox is written by services and settled by the funding worker."""
-
-    list_display = ["partnership", "cause", "cause_id", "requested_at", "completed_at", "attempts"]
-    list_filter = ["cause", "completed_at"]
-    list_select_related = ["partnership"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

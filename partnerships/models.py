@@ -1,7 +1,6 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from core.models import Provenance, TimeStampedModel
 
@@ -159,40 +158,3 @@ class RoleAssignment(TimeStampedModel):
     def __str__(self):
         scope = self.partnership or self.region or "national"
         return f"{self.user} — {self.get_role_display()} ({scope})"
-
-
-class RecomputeRequest(models.Model):
-    """The funding outbox: a recompute of one partnership's releases is owed.
-
-    Written in the same transaction as its cause (an accreditation event, a policy change, an
-    allocation import), so the debt survives a broker outage. The funding app settles it.
-    """
-
-    class Cause(models.TextChoices):
-        EVENT = "event", "Accreditation event"
-        POLICY_CHANGE = "policy_change", "Release policy change"
-        ALLOCATION_CHANGE = "allocation_change", "Allocation change"
-        MANUAL = "manual", "Recompute requested by an administrator"
-
-    partnership = models.ForeignKey(
-        Partnership, on_delete=models.CASCADE, related_name="recompute_requests"
-    )
-    cause = models.CharField(max_length=30, choices=Cause.choices)
-    cause_id = models.BigIntegerField(null=True, blank=True)
-    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
-    last_enqueued_at = models.DateTimeField(null=True, blank=True)
-    completed_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        ordering = ["requested_at"]
-        indexes = [
-            models.Index(
-                fields=["requested_at"], condition=Q(completed_at__isnull=True),
-                name="recompute_owed_idx",
-            ),
-        ]
-
-    def __str__(self):
-        state = "done" if self.completed_at else "owed"
-        return f"Recompute {self.partnership} ({self.get_cause_display()} {self.cause_id}, {state})"

@@ -43,9 +43,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from core.models import Provenance, Source
-from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
-from partnerships.models import Partnership, RecomputeRequest, Region
-from partnerships.services import recompute_request
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
+from funding.outbox import recompute_request
+from partnerships.models import Partnership, Region
 
 from .areas import AREAS_FILE, REGIONS, Area, region_problem
 from .common import LoadSummary, Problems, csv_rows, pounds_as_pence, upsert

@@ -36,10 +36,11 @@ from accreditation.models import SelfAssessment, Status  # noqa: E402
 from accreditation.selectors import assessment_submission_blockers  # noqa: E402
 from accreditation.services.drafting import assessment_submit  # noqa: E402
 from core.models import User  # noqa: E402
-from funding.services import releases_reconcile  # noqa: E402
+from funding.ledger import releases_reconcile  # noqa: E402
+from funding.models import RecomputeRequest  # noqa: E402
+from funding.outbox import recompute_request  # noqa: E402
 from funding.tasks import recomputes_requeue_owed  # noqa: E402
-from partnerships.models import Partnership, RecomputeRequest  # noqa: E402
-from partnerships.services import recompute_request  # noqa: E402
+from partnerships.models import Partnership  # noqa: E402
 
 
 def owed() -> int:

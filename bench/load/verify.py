@@ -39,8 +39,8 @@ from accreditation.models import (  # noqa: E402
     SelfAssessment,
     Status,
 )
-from funding.services import releases_reconcile  # noqa: E402
-from partnerships.models import RecomputeRequest  # noqa: E402
+from funding.ledger import releases_reconcile  # noqa: E402
+from funding.models import RecomputeRequest  # noqa: E402
 
 
 def owed_after_waiting(seconds: float) -> tuple[int, float]:

@@ -28,8 +28,8 @@ from accreditation.models import (
 )
 from accreditation.notifications import event_notify_enqueue, notifications_suppressed
 from core.models import User
-from funding.models import ReleasePolicy
-from partnerships.models import Member, Partnership, RecomputeRequest, Role, RoleAssignment, Sector
+from funding.models import RecomputeRequest, ReleasePolicy
+from partnerships.models import Member, Partnership, Role, RoleAssignment, Sector
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
 
 pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.django_db]

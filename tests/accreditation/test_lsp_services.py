@@ -29,7 +29,7 @@ from accreditation.services.drafting import (
 from accreditation.services.review import assessment_return, assessment_start_review
 from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     CycleFactory,
     PartnershipFactory,

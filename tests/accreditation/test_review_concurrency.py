@@ -21,7 +21,7 @@ from accreditation.services.decisions import (
 from accreditation.services.review import assessment_start_review
 from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -32,7 +32,7 @@ from accreditation.services.review import (
 )
 from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,

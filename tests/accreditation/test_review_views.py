@@ -21,7 +21,7 @@ from accreditation.models import (
 from accreditation.services.decisions import assessment_accredit
 from accreditation.services.drafting import assessment_submit, evidence_attach
 from accreditation.services.review import response_go_rate
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest
 from tests.factories import (
     AllocationFactory,
     CycleFactory,

@@ -15,11 +15,10 @@ from django.test import override_settings
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from funding.models import Allocation
-from funding.services import recompute_request_settle
-from partnerships.models import RecomputeRequest
+from funding.ledger import recompute_request_settle
+from funding.models import Allocation, RecomputeRequest
 from tests.factories import RoleAssignmentFactory
-from tests.funding.dashboard_world import build_world
+from tests.reporting.dashboard_world import build_world
 
 pytestmark = pytest.mark.e2e
 

@@ -207,7 +207,7 @@ def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     # An allocations import, previewed.
     upload = tmp_path / "allocations.csv"
     upload.write_text("authority,fund,year,amount,source\nWalsall,NRF,2002/03,4613412.50,HL2003\n")
-    page.goto(reverse("dashboard:allocations-import"))
+    page.goto(reverse("reporting:allocations-import"))
     page.get_by_label("Upload a file").set_input_files(str(upload))
     _submit_without_browser_validation(page)
     visits.check(page, "allocations import: the preview")
@@ -267,7 +267,8 @@ def test_every_page_template_is_visited_and_passes_axe(browser, browser_context_
         visits.close()
 
     assert visits.checked > 50, f"only {visits.checked} pages checked: the sweep is broken"
-    assert {s.split()[0] for s in skipped} >= {"public:decisions-csv", "api:schema"}, skipped
+    assert {s.split()[0] for s in skipped} >= {"reporting_public:decisions-csv",
+                                               "reporting_api:schema"}, skipped
     never = sorted(page_templates() - rendered.names)
     message = ""
     if visits.problems:
@@ -282,4 +283,4 @@ def test_every_page_template_is_visited_and_passes_axe(browser, browser_context_
 def test_the_template_list_finds_pages_and_leaves_out_fragments():
     pages = page_templates()
     assert {"core/accessibility.html", "review/decision_confirm.html", "404.html"} <= pages
-    assert not {"base.html", "includes/messages.html", "dashboard/_filter_form.html"} & pages
+    assert not {"base.html", "includes/messages.html", "reporting/_filter_form.html"} & pages

@@ -174,7 +174,7 @@ def test_a_reviewer_starts_a_review_and_accredits_with_the_keyboard(page, world)
 
 def test_an_analyst_filters_the_dashboard_with_the_keyboard(page, world):
     keyboard_sign_in(page, world.analyst.email)
-    page.goto(reverse("dashboard:dashboard-show"))
+    page.goto(reverse("reporting:dashboard-show"))
     table = page.locator("#partnership-table")
     expect(table).to_contain_text("Walsall")
 

@@ -10,7 +10,8 @@ import pytest
 from playwright.sync_api import expect
 
 from core.models import User
-from funding.services import release_policy_change, releases_recompute
+from funding.ledger import releases_recompute
+from funding.policies import release_policy_change
 from tests.factories import RoleAssignmentFactory
 from tests.funding.celery_control import broker_down
 from tests.funding.conftest import WALSALL_2002_PENCE, make_scenario

@@ -6,8 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
-from funding.models import ReconcileRun, ReleaseEntry
-from partnerships.models import RecomputeRequest
+from funding.models import RecomputeRequest, ReconcileRun, ReleaseEntry
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 from .test_services import _insert_bogus_entry

@@ -8,9 +8,8 @@ import pytest
 from django.db import connection, connections, transaction
 from django.db.models import Sum
 
-from funding.models import Allocation, ReleaseEntry
-from funding.services import recompute_request_settle, releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import recompute_request_settle, releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 

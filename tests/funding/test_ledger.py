@@ -5,8 +5,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from funding.ledger import releases_recompute
 from funding.models import ReleaseEntry
-from funding.services import releases_recompute
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 
 from accreditation.models import AccreditationEvent, Status
 from core.models import Provenance
-from funding.models import Allocation, ReleaseEntry
-from funding.services import release_policy_change, releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
+from funding.policies import release_policy_change
 from tests.factories import (
     AllocationFactory,
     FinancialYearFactory,
@@ -287,8 +287,8 @@ def test_an_entry_caused_by_an_event_without_a_decision_links_to_the_assessment(
         "officer": reverse("accreditation:assessment-history", args=[assessment]),
         "chair": reverse("accreditation:assessment-history", args=[assessment]),
         "reviewer": reverse("review:assessment-detail", args=[assessment]),
-        "analyst": reverse("dashboard:partnership-show", args=[world.partnership.slug]),
-        "admin": reverse("dashboard:partnership-show", args=[world.partnership.slug]),
+        "analyst": reverse("reporting:partnership-show", args=[world.partnership.slug]),
+        "admin": reverse("reporting:partnership-show", args=[world.partnership.slug]),
     }
     for role, url in expected.items():
         rows = read(get(client, world, role)).entries
@@ -379,7 +379,7 @@ def test_the_officers_home_the_review_page_and_the_nru_drill_down_link_to_it(cli
         ("officer", reverse("accreditation:home")),
         ("chair", reverse("accreditation:home")),
         ("reviewer", reverse("review:assessment-detail", args=[assessment.pk])),
-        ("analyst", reverse("dashboard:partnership-show", args=[world.partnership.slug])),
+        ("analyst", reverse("reporting:partnership-show", args=[world.partnership.slug])),
     ):
         client.force_login(world.users[role])
         response = client.get(page)
@@ -390,9 +390,9 @@ def test_the_officers_home_the_review_page_and_the_nru_drill_down_link_to_it(cli
 @pytest.mark.parametrize(("role", "back"), [
     ("officer", "accreditation:home"),
     ("reviewer", "review:queue"),
-    ("analyst", "dashboard:partnership-show"),
+    ("analyst", "reporting:partnership-show"),
 ])
 def test_the_back_link_returns_to_where_the_viewer_came_from(client, world, role, back):
-    url = reverse(back, args=[world.partnership.slug] if back.startswith("dashboard") else [])
+    url = reverse(back, args=[world.partnership.slug] if back.startswith("reporting") else [])
     content = get(client, world, role).content.decode()
     assert f'href="{url}" class="govuk-back-link"' in content

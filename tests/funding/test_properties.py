@@ -15,9 +15,9 @@ from accreditation.models import SelfAssessment
 from accreditation.services.drafting import assessment_submit
 from accreditation.services.review import assessment_return
 from core.errors import ApplicationError
-from funding.models import Allocation, ReleaseEntry, ReleaseOverride, ReleasePolicy
-from funding.services import recompute_request_settle, release_policy_change, releases_recompute
-from partnerships.models import RecomputeRequest
+from funding.ledger import recompute_request_settle, releases_recompute
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry, ReleaseOverride, ReleasePolicy
+from funding.policies import release_policy_change
 from tests.factories import RoleAssignmentFactory
 
 from .conftest import make_scenario

@@ -5,14 +5,15 @@ from decimal import Decimal
 import pytest
 from django.db.models import Sum
 
+from funding.ledger import releases_recompute
 from funding.models import Allocation, ReleaseOverride
+from funding.policies import release_policy_change
 from funding.selectors import (
     allocation_figures,
     partnership_funding_summary,
     partnership_funding_timeline,
     policy_partnerships_affected,
 )
-from funding.services import release_policy_change, releases_recompute
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 

@@ -11,15 +11,14 @@ from django.utils import timezone
 from accreditation.models import AccreditationEvent, Status
 from core.errors import ApplicationError
 from funding import rules
-from funding.models import PolicyChange, ReconcileRun, ReleaseEntry, ReleaseOverride
-from funding.services import (
+from funding.ledger import (
     recompute_request_settle,
-    release_policy_change,
     releases_recompute,
     releases_recompute_many,
     releases_reconcile,
 )
-from partnerships.models import RecomputeRequest
+from funding.models import PolicyChange, RecomputeRequest, ReconcileRun, ReleaseEntry, ReleaseOverride
+from funding.policies import release_policy_change
 from tests.factories import (
     AllocationFactory,
     FinancialYearFactory,
@@ -415,7 +414,7 @@ def test_reconcile_runs_are_recorded(walsall):
 
 
 def test_requests_are_owed_then_older_than_a_minute_are_requeued(walsall, eager_tasks):
-    from funding.services import recomputes_requeue_owed
+    from funding.outbox import recomputes_requeue_owed
 
     walsall.defer()
     owed = RecomputeRequest.objects.filter(partnership=walsall.partnership, completed_at=None)

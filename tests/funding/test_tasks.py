@@ -8,9 +8,8 @@ from django.db import OperationalError
 from django.utils import timezone
 
 from funding import tasks
-from funding.models import ReconcileRun, ReleaseEntry
+from funding.models import RecomputeRequest, ReconcileRun, ReleaseEntry
 from lsp_portal.celery import app as celery_app
-from partnerships.models import RecomputeRequest
 
 from .conftest import WALSALL_2002_PENCE
 

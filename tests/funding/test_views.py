@@ -5,8 +5,7 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
-from funding.models import PolicyChange, ReleaseOverride
-from partnerships.models import RecomputeRequest
+from funding.models import PolicyChange, RecomputeRequest, ReleaseOverride
 from tests.factories import PartnershipFactory, RoleAssignmentFactory
 
 from .conftest import make_scenario

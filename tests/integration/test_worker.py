@@ -11,11 +11,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Sum
 
 from accreditation.models import AccreditationEvent, Status
-from funding.models import ReleaseEntry
-from funding.services import recomputes_requeue_owed
+from funding.models import RecomputeRequest, ReleaseEntry
+from funding.outbox import recompute_enqueue, recomputes_requeue_owed
 from funding.tasks import recomputes_requeue_owed as recomputes_requeue_owed_task
-from partnerships.models import RecomputeRequest
-from partnerships.services import recompute_enqueue
 from tests.funding.celery_control import broker_down, celery_publishing
 from tests.funding.conftest import WALSALL_2002_PENCE, make_scenario
 

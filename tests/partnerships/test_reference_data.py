@@ -12,8 +12,8 @@ from django.db import transaction
 from django.db.models import Sum
 
 from core.models import Provenance, Source
-from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
-from partnerships.models import LocalAuthority, Partnership, RecomputeRequest, Region
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
+from partnerships.models import LocalAuthority, Partnership, Region
 from reference.allocations import apportion
 from reference.common import DATA_DIR
 
@@ -313,16 +313,17 @@ def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
     """Imports are how real figures arrive after the first load: running the loader again
     keeps an imported figure (and owes no recompute for it) instead of putting the shipped one
     back, and says so."""
-    from funding import imports
+    from reporting.import_file import allocations_preview
+    from reporting.import_write import allocations_import
     from tests.factories import RoleAssignmentFactory
 
     load()
     admin = RoleAssignmentFactory(admin=True).user
-    preview = imports.allocations_preview(
+    preview = allocations_preview(
         filename="real.csv",
         content=b"Authority,Fund,Year,Amount,Source\nWalsall,NRF,2002/03,4613412.50,HC2001\n")
     assert preview.errors == []
-    imports.allocations_import(preview=preview, by=admin)
+    allocations_import(preview=preview, by=admin)
     RecomputeRequest.objects.all().delete()
     walsall = Allocation.objects.get(partnership__slug="walsall", year__start_year=2002)
     assert walsall.imported_at is not None

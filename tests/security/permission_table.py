@@ -7,11 +7,11 @@ partnerships of region 1). The answers are classes of status code:
     200    any 2xx (a page, a file, JSON)       login  redirect to a sign-in page
     302    any other redirect                   400 401 403 404 405 409   that status
 
-The rules behind them (DESIGN §6): signed out, a private page sends you to sign in; signed in
-without scope, you get 404, never someone else's data and never a hint that it exists (405
-answers only where the method is refused before anything is looked up); public pages answer
-everyone. POSTs are sent with an empty body: the answer is a form with errors, a redirect with
-a message, or a refusal, never a 500.
+The rules behind them (docs/adr/0010-who-sees-what.md): signed out, a private page sends you
+to sign in; signed in without scope, you get 404, never someone else's data and never a hint
+that it exists (405 answers only where the method is refused before anything is looked up);
+public pages answer everyone. POSTs are sent with an empty body: the answer is a form with
+errors, a redirect with a message, or a refusal, never a 500.
 
 A URL added to the project without lines here fails tests/security/test_permission_matrix.py.
 """
@@ -51,10 +51,10 @@ URL_KWARGS = {
     "funding:releasepolicy-change": {"pk": "policy.pk"},
     "funding:releasepolicy-override": {"pk": "policy.pk"},
     "funding:partnership-funding": {"slug": "partnership_a.slug"},
-    "dashboard:partnership-show": {"slug": "partnership_a.slug"},
-    "public:decisions-show": {"year_start": "cycle_2002.year_start"},
-    "public:decisions-csv": {"year_start": "cycle_2002.year_start"},
-    "public:decisions-json": {"year_start": "cycle_2002.year_start"},
+    "reporting:partnership-show": {"slug": "partnership_a.slug"},
+    "reporting_public:decisions-show": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-csv": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-json": {"year_start": "cycle_2002.year_start"},
     "performance:target-list": {"slug": "partnership_a.slug"},
     "performance:target-add": {"slug": "partnership_a.slug"},
     "performance:target-detail": {"pk": "target_a.pk"},
@@ -162,41 +162,41 @@ funding:partnership-funding               GET     login 200   404   200   200   
                                           POST    login 405   404   405   405   404   405   405
 
 # The national dashboard and its exports: NRU staff; imports: NRU administrators.
-dashboard:dashboard-show                  GET     login 404   404   404   404   404   200   200
+reporting:dashboard-show                  GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
-dashboard:dashboard-export-csv            GET     login 404   404   404   404   404   200   200
+reporting:dashboard-export-csv            GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
-dashboard:dashboard-export-xlsx           GET     login 404   404   404   404   404   200   200
+reporting:dashboard-export-xlsx           GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
-dashboard:partnership-show                GET     login 404   404   404   404   404   200   200
+reporting:partnership-show                GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
-dashboard:allocations-import              GET     login 404   404   404   404   404   404   200
+reporting:allocations-import              GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
-dashboard:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
+reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 
 # Published decisions: everyone, signed in or not.
-public:decisions-list                     GET     200   200   200   200   200   200   200   200
+reporting_public:decisions-list           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
-public:decisions-show                     GET     200   200   200   200   200   200   200   200
+reporting_public:decisions-show           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
-public:decisions-csv                      GET     200   200   200   200   200   200   200   200
+reporting_public:decisions-csv            GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
-public:decisions-json                     GET     200   200   200   200   200   200   200   200
+reporting_public:decisions-json           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 
 # The read API answers tokens, not sessions: signed in or not, partnerships and allocations
-# without an NRU token are 401 (tests/funding/test_api.py tries the tokens of every role);
+# without an NRU token are 401 (tests/reporting/test_api.py tries the tokens of every role);
 # decisions, the schema and its documentation page are public.
-api:partnership-list                      GET     401   401   401   401   401   401   401   401
+reporting_api:partnership-list            GET     401   401   401   401   401   401   401   401
                                           POST    401   401   401   401   401   401   401   401
-api:allocation-list                       GET     401   401   401   401   401   401   401   401
+reporting_api:allocation-list             GET     401   401   401   401   401   401   401   401
                                           POST    401   401   401   401   401   401   401   401
-api:decision-list                         GET     200   200   200   200   200   200   200   200
+reporting_api:decision-list               GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
-api:schema                                GET     200   200   200   200   200   200   200   200
+reporting_api:schema                      GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
-api:docs                                  GET     200   200   200   200   200   200   200   200
+reporting_api:docs                        GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 
 # Targets and progress returns: the partnership's officers and chair keep them; its region's

@@ -12,10 +12,10 @@ from django.test import Client
 from django.urls import reverse
 
 from accreditation.models import SelfAssessment, Status
-from funding.models import Allocation
+from funding.ledger import releases_reconcile
+from funding.models import Allocation, RecomputeRequest
+from funding.outbox import recomputes_requeue_owed
 from funding.selectors import allocation_figures
-from funding.services import recomputes_requeue_owed, releases_reconcile
-from partnerships.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory
 from tests.funding.celery_control import broker_down, celery_publishing, closed_port
 from tests.integration.conftest import queue_name, start_worker, wait_for  # noqa: F401 (fixtures)
@@ -59,8 +59,8 @@ def test_with_redis_unreachable_decisions_and_pages_work_and_recomputes_catch_up
         assert answer.status_code == 302, answer.status_code
         assert answer.url.startswith("/review/decisions/")
         assert took < 5, f"the decision took {took:.1f} s with the broker down: publishing must fail fast"
-        assert analyst.get(reverse("dashboard:dashboard-show")).status_code == 200
-        assert analyst.get(reverse("dashboard:partnership-show", args=["sandwell"])).status_code == 200
+        assert analyst.get(reverse("reporting:dashboard-show")).status_code == 200
+        assert analyst.get(reverse("reporting:partnership-show", args=["sandwell"])).status_code == 200
         page = officer.get(reverse("accreditation:response-edit", args=[world.a_draft.pk, "R1"]))
         saved = officer.post(reverse("accreditation:response-edit", args=[world.a_draft.pk, "R1"]),
                              {**post_fields(page.text), "self_rating": "amber",
@@ -93,7 +93,7 @@ def test_with_postgresql_unreachable_pages_fail_with_the_govuk_page_and_recover(
     connection.settings_dict["PORT"] = closed_port()
     try:
         for answer in (analyst.get(reverse("core:home")),
-                       analyst.get(reverse("public:decisions-list")),
+                       analyst.get(reverse("reporting_public:decisions-list")),
                        Client(raise_request_exception=False).post(
                            reverse("core:sign-in"), {"username": "a@b.test", "password": "x"})):
             assert answer.status_code == 500

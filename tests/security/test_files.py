@@ -99,7 +99,7 @@ def test_an_allocation_file_lying_about_its_type_is_refused_and_nothing_changes(
         ("allocations.exe", b"MZ\x90\x00", "The selected file must be a CSV or XLSX file"),
         ("allocations.csv", b"", "The selected file is empty"),
     ]:
-        answer = admin.post(reverse("dashboard:allocations-import"),
+        answer = admin.post(reverse("reporting:allocations-import"),
                             {"file": SimpleUploadedFile(name, content)})
         assert answer.status_code == 200, name
         assert message in answer.text, (name, _error_summary(answer.text))
@@ -121,7 +121,7 @@ def _plant_formulas(world) -> None:
 def _import(world, rows: str):
     admin = _as(world.admin)
     content = f"authority,fund,year,amount,source\n{rows}\n".encode()
-    preview = admin.post(reverse("dashboard:allocations-import"),
+    preview = admin.post(reverse("reporting:allocations-import"),
                          {"file": SimpleUploadedFile("allocations.csv", content)})
     token = re.search(r'name="token" value="([^"]+)"', preview.text)
     return admin, preview, token.group(1) if token else None
@@ -159,13 +159,13 @@ def test_every_csv_and_xlsx_export_writes_formula_text_inertly(world):
     gss = world.partnership_a.local_authority.gss_code
     admin, preview, token = _import(world, f"{gss},NRF,2002/03,3000000.01,-2+3")
     assert token, preview.text
-    admin.post(reverse("dashboard:allocations-import-confirm"), {"token": token})
+    admin.post(reverse("reporting:allocations-import-confirm"), {"token": token})
     assert Allocation.objects.filter(source__key="-2+3").count() == 1
 
     exports = [u.name for u in project_urls()
                if u.route.endswith((".csv", ".xlsx")) and u.name in EXPECTED]
-    assert {"dashboard:dashboard-export-csv", "dashboard:dashboard-export-xlsx",
-            "public:decisions-csv"} <= set(exports)
+    assert {"reporting:dashboard-export-csv", "reporting:dashboard-export-xlsx",
+            "reporting_public:decisions-csv"} <= set(exports)
     unsafe, planted_seen = [], set()
     for name in exports:
         role = next(r for r in COLUMNS if EXPECTED[name]["GET"][r] == "200")

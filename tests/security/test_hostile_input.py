@@ -37,7 +37,7 @@ EXPLICIT_FIELDS = {
     "accreditation:response-autosave": lambda w: {
         "self_rating": ["red", "amber", "green"], "case": [], "version": ["1", "2"],
         "inclusiveness_note": []},
-    "dashboard:allocations-import-confirm": lambda w: {"token": []},
+    "reporting:allocations-import-confirm": lambda w: {"token": []},
     "accreditation:assessment-start": lambda w: {"unexpected": []},
     # Picking an assessment and confirming: the confirm page repeats what was picked.
     "review:bulk-accredit": lambda w: {
@@ -174,8 +174,8 @@ def test_hostile_posts_to_every_form_never_fail_or_write_half(namespace):
 # take the filters of the page they are linked from.
 EXTRA_PARAMS = {"page": ["1", "2"], "sort": ["authority", "held"], "order": ["asc", "desc"]}
 FILTERS_OF = {
-    "dashboard:dashboard-export-csv": "dashboard:dashboard-show",
-    "dashboard:dashboard-export-xlsx": "dashboard:dashboard-show",
+    "reporting:dashboard-export-csv": "reporting:dashboard-show",
+    "reporting:dashboard-export-xlsx": "reporting:dashboard-show",
     "performance:progress-national-export": "performance:progress-national",
 }
 
@@ -217,7 +217,7 @@ def test_hostile_query_strings_never_fail_and_never_write():
             attack_filters(world, role, url_for(world, u.name), fields)
         except Exception as error:
             failures.append(_failure(u.name, error))
-    for expected in ("dashboard:dashboard-show", "dashboard:dashboard-export-csv", "review:queue"):
+    for expected in ("reporting:dashboard-show", "reporting:dashboard-export-csv", "review:queue"):
         assert expected in attacked, f"{expected} has no filter form any more: {attacked}"
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)

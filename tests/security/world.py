@@ -33,8 +33,8 @@ from accreditation.services.decisions import Concern, assessment_defer
 from accreditation.services.drafting import assessment_start, evidence_attach
 from accreditation.services.review import response_go_rate
 from core.models import User
+from funding.ledger import releases_recompute
 from funding.models import ReleasePolicy
-from funding.services import releases_recompute
 from partnerships.models import Member, Partnership, Region, Sector
 from performance.models import ProgressReturn, Target
 from tests.factories import (

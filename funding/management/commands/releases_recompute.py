@@ -8,8 +8,9 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
+from funding.basis import policies_by_fund_year
+from funding.ledger import releases_recompute_many
 from funding.models import Allocation, ReleaseEntry
-from funding.services import policies_by_fund_year, releases_recompute_many
 from partnerships.models import Partnership
 
 

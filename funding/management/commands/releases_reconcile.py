@@ -8,7 +8,7 @@ recompute still owed are listed but are not drift: the outbox settles them.
 from django.core.management.base import BaseCommand, CommandError
 
 from core.money import pounds
-from funding.services import releases_reconcile
+from funding.ledger import releases_reconcile
 
 
 class Command(BaseCommand):

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+
+
+class ReportingConfig(AppConfig):
+    """The read side above funding: the NRU dashboard, its exports and the allocation import,
+    the published decisions and the read API."""
+
+    name = "reporting"
+
+    def ready(self):
+        from core.registry import navigation_register
+        from partnerships.models import Role
+        from partnerships.permissions import holds_any_role
+
+        navigation_register("National dashboard", "reporting:dashboard-show", order=30,
+                            visible=holds_any_role(Role.NRU_ANALYST, Role.NRU_ADMIN))

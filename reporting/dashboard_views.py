@@ -1,0 +1,333 @@
+"""The NRU national dashboard, its exports and drill-down, and the allocation import.
+
+NRU analysts and administrators only; anyone else signed in gets 404 (the pages do not exist
+for them), anyone signed out is sent to sign in. The import is for administrators only.
+"""
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views import View
+from django.views.generic import TemplateView
+
+from core.errors import ApplicationError
+from core.models import Provenance
+from funding.selectors import partnership_funding_summary
+from funding.views import timeline_with_links
+from partnerships.models import Role
+from partnerships.selectors import partnerships_visible_to, user_has_role
+
+from . import charts, dashboard, exports
+from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
+from .import_file import allocations_preview
+from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
+from .import_write import allocations_import
+
+PAGE_SIZE = 50
+NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
+
+
+class NruOnlyMixin(LoginRequiredMixin):
+    """Signed out: to the sign-in page. Signed in without an NRU role: 404."""
+
+    roles: tuple[str, ...] = NRU_ROLES
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return self.handle_no_permission()
+        if not user_has_role(request.user, *self.roles):
+            raise Http404
+        return super().dispatch(request, *args, **kwargs)
+
+
+class KnownCountPaginator(Paginator):
+    """Page numbers from a count alone (the headline already counted the matching rows); the
+    page's rows are fetched separately (`dashboard.dashboard_page_rows`)."""
+
+    def __init__(self, object_list, per_page, *, count: int):
+        super().__init__(object_list, per_page)
+        self._known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self._known_count
+
+
+@dataclass
+class TableRequest:
+    """What the dashboard and its exports were asked for, checked."""
+
+    form: DashboardFilterForm
+    scope: dashboard.DashboardScope | None
+    funds: list
+    years: list
+    regions: list
+    filters: dashboard.TableFilters
+    sort: str
+    descending: bool
+
+    @property
+    def region_name(self) -> str:
+        return next((r.name for r in self.regions if r.slug == self.filters.region), "")
+
+
+def _pick(items, attribute: str, wanted: str, default: str):
+    by_key = {getattr(item, attribute): item for item in items}
+    return by_key.get(wanted) or by_key.get(default) or (items[0] if items else None)
+
+
+def table_request(params: QueryDict) -> TableRequest:
+    """Read the fund, year, filters and sort from the query string. Anything not valid is
+    reported by the form and left out; it never fails the page."""
+    funds, years = dashboard.funds_and_years()
+    fund = _pick(funds, "code", params.get("fund", ""), dashboard.DEFAULT_FUND)
+    year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
+    scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
+    regions = list(dashboard.dashboard_regions(scope)) if scope else []
+    effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
+    data = None
+    if params:
+        # The selects show what the page shows: the fund and year in use when none (or a bad
+        # one) was asked for, and no filter where a filter was not valid.
+        data = params.copy()
+        for name, value in effective.items():
+            data.setdefault(name, value)
+    form = DashboardFilterForm(data, funds=funds, years=years, regions=regions, initial=effective)
+    if form.is_bound:
+        form.is_valid()
+        for name in form.fields:
+            if name in data and name not in form.cleaned_data:
+                data[name] = effective.get(name, "")
+    filters = dashboard.TableFilters(
+        region=form.value("region"), status=form.value("status"),
+        provenance=form.value("provenance"),
+    )
+    return TableRequest(
+        form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
+        sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
+    )
+
+
+def _query(params: QueryDict, **changes) -> str:
+    query = params.copy()
+    for key, value in changes.items():
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return query.urlencode()
+
+
+def _pagination(page, params: QueryDict) -> list[dict]:
+    """GOV.UK pagination items: first, last, the current page and its neighbours, ellipses."""
+    total = page.paginator.num_pages
+    wanted = {1, total, page.number - 1, page.number, page.number + 1}
+    items, previous = [], 0
+    for number in sorted(n for n in wanted if 1 <= n <= total):
+        if number - previous > 1:
+            items.append({"ellipsis": True})
+        items.append({"number": number, "current": number == page.number,
+                      "href": "?" + _query(params, page=str(number))})
+        previous = number
+    return items
+
+
+def _share(part: int, whole: int) -> Decimal:
+    if not whole:
+        return Decimal(0)
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+DRILLDOWN_MARKER = "drill-down-slug"
+PROVENANCE_LABELS = dict(Provenance.choices)
+
+
+def _for_display(rows: list[dict]) -> list[dict]:
+    """The page's rows (`dashboard.dashboard_page_rows`), each with `drilldown_href` (one
+    `reverse` for the page rather than one per row, the slug put in its place) and the label of
+    its provenance."""
+    link = reverse("reporting:partnership-show", args=[DRILLDOWN_MARKER])
+    for row in rows:
+        row["drilldown_href"] = link.replace(DRILLDOWN_MARKER, row["slug"])
+        row["provenance_label"] = PROVENANCE_LABELS.get(row["provenance"], row["provenance"])
+    return rows
+
+
+COLUMNS = [
+    ("authority", "Partnership", False),
+    ("region", "Region", False),
+    ("status", "Status", False),
+    ("anticipated", "Anticipated", True),
+    ("released", "Released", True),
+    ("held", "Held", True),
+    ("provenance", "Provenance", False),
+]
+
+
+class DashboardShowView(NruOnlyMixin, TemplateView):
+    template_name = "reporting/dashboard_show.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        params = self.request.GET
+        req = table_request(params)
+        context.update(form=req.form, scope=req.scope, table_request=req,
+                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
+        if req.scope is None:
+            return context
+        headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
+                                                filters=req.filters)
+        paginator = KnownCountPaginator((), PAGE_SIZE, count=headline.matching)
+        page = paginator.get_page(params.get("page"))
+        rows = dashboard.dashboard_page_rows(
+            req.scope, filters=req.filters, sort=req.sort, descending=req.descending,
+            offset=(page.number - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+        ) if headline.matching else []
+        chosen = f"{req.scope.fund.code} {req.scope.year.label}"
+        without_page = _query(params, page=None)
+        columns = []
+        for key, label, numeric in COLUMNS:
+            current = req.sort == key
+            next_order = "asc" if current and req.descending else (
+                "desc" if current or numeric else "asc")
+            columns.append({
+                "key": key, "label": label, "numeric": numeric, "current": current,
+                "aria_sort": ("descending" if req.descending else "ascending") if current else "none",
+                "href": "?" + _query(params, sort=key, order=next_order, page=None),
+            })
+        context.update(
+            headline=headline,
+            chosen=chosen,
+            provenance_shares=[
+                {"value": value, "label": label, "pence": pence,
+                 "share": _share(pence, headline.anticipated_pence)}
+                for value, label, pence in headline.by_provenance
+            ],
+            regions=req.regions,
+            chart=charts.released_held_chart(
+                [charts.Bar(r.name, r.released_pence, r.held_pence) for r in req.regions],
+                title=f"{chosen}: released and held by region",
+                description=(
+                    f"Bar chart of the {chosen} money released and held in each Government "
+                    "Office region. The table below the chart gives the same figures."
+                ),
+            ),
+            page=page,
+            rows=_for_display(rows),
+            pagination=_pagination(page, params) if paginator.num_pages > 1 else [],
+            previous_href=("?" + _query(params, page=str(page.previous_page_number()))
+                           if page.has_previous() else ""),
+            next_href=("?" + _query(params, page=str(page.next_page_number()))
+                       if page.has_next() else ""),
+            columns=columns,
+            export_query=without_page,
+            reconcile=dashboard.reconcile_state(),
+        )
+        return context
+
+
+class DashboardExportView(NruOnlyMixin, View):
+    """The partnership table, as filtered and sorted on the page, as CSV or XLSX."""
+
+    def get(self, request, fmt: str):
+        req = table_request(request.GET)
+        if req.scope is None:
+            raise Http404("No allocations loaded")
+        table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
+                                     descending=req.descending, region_name=req.region_name)
+        if fmt == "csv":
+            response = StreamingHttpResponse(exports.csv_lines(table),
+                                             content_type="text/csv; charset=utf-8")
+        else:
+            response = HttpResponse(
+                exports.xlsx_bytes(table),
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+        response["Content-Disposition"] = f'attachment; filename="{table.filename_stem}.{fmt}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class PartnershipShowView(NruOnlyMixin, TemplateView):
+    """One partnership's history: assessments, decisions and letters, money and its timeline."""
+
+    template_name = "reporting/partnership_show.html"
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        partnership = get_object_or_404(partnerships_visible_to(self.request.user),
+                                        slug=kwargs["slug"])
+        context.update(
+            partnership=partnership,
+            assessments=list(dashboard.partnership_assessments(partnership)),
+            summary=partnership_funding_summary(partnership=partnership),
+            timeline=timeline_with_links(user=self.request.user, partnership=partnership),
+        )
+        return context
+
+
+class AllocationImportView(NruOnlyMixin, View):
+    """Upload a file and see what it would change. Nothing is written here."""
+
+    roles = (Role.NRU_ADMIN,)
+    template_name = "reporting/allocations_import.html"
+    preview_template_name = "reporting/allocations_import_preview.html"
+
+    def get(self, request):
+        return render(request, self.template_name, {"form": AllocationUploadForm()})
+
+    def post(self, request):
+        form = AllocationUploadForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return render(request, self.template_name, {"form": form})
+        upload = form.cleaned_data["file"]
+        try:
+            preview = allocations_preview(filename=upload.name, content=upload.read())
+        except ImportFileError as error:
+            form.add_error("file", error.message)
+            return render(request, self.template_name, {"form": form})
+        if preview.errors:
+            request.session.pop(SESSION_KEY, None)
+        else:
+            request.session[SESSION_KEY] = preview.to_session()
+        return render(request, self.preview_template_name, {"preview": preview})
+
+
+class AllocationImportConfirmView(NruOnlyMixin, View):
+    """Write the previewed file: all rows or none."""
+
+    roles = (Role.NRU_ADMIN,)
+
+    def post(self, request):
+        stored = request.session.get(SESSION_KEY)
+        if not stored or stored.get("token") != request.POST.get("token"):
+            messages.error(request, "That preview is no longer available: upload the file again. "
+                                    "Nothing was imported.")
+            return redirect("reporting:allocations-import")
+        preview = ImportPreview.from_session(stored)
+        try:
+            result = allocations_import(preview=preview, by=request.user)
+        except ApplicationError as error:
+            request.session.pop(SESSION_KEY, None)
+            messages.error(request, error.message)
+            return redirect("reporting:allocations-import")
+        request.session.pop(SESSION_KEY, None)
+        if result.created or result.updated:
+            messages.success(
+                request,
+                f"Imported {preview.filename}: {result.updated} allocation"
+                f"{'s' if result.updated != 1 else ''} changed, {result.created} added, "
+                f"{result.unchanged} already up to date. Released and held amounts are being "
+                "recomputed.",
+            )
+        else:
+            messages.info(request, f"Nothing to import: every figure in {preview.filename} "
+                                   "is already in the portal.")
+        return redirect(reverse("reporting:dashboard-show"))

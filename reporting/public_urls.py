@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import public_views as views
+
+app_name = "reporting_public"
+
+urlpatterns = [
+    path("", views.DecisionsListView.as_view(), name="decisions-list"),
+    path("<int:year_start>/", views.DecisionsShowView.as_view(), name="decisions-show"),
+    path("<int:year_start>.csv", views.DecisionsCsvView.as_view(), name="decisions-csv"),
+    path("<int:year_start>.json", views.DecisionsJsonView.as_view(), name="decisions-json"),
+]

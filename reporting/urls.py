@@ -1,0 +1,16 @@
+from django.urls import path
+
+from . import dashboard_views as views
+
+app_name = "reporting"
+
+urlpatterns = [
+    path("", views.DashboardShowView.as_view(), name="dashboard-show"),
+    path("export.csv", views.DashboardExportView.as_view(), {"fmt": "csv"}, name="dashboard-export-csv"),
+    path("export.xlsx", views.DashboardExportView.as_view(), {"fmt": "xlsx"},
+         name="dashboard-export-xlsx"),
+    path("partnerships/<slug:slug>/", views.PartnershipShowView.as_view(), name="partnership-show"),
+    path("allocations/import/", views.AllocationImportView.as_view(), name="allocations-import"),
+    path("allocations/import/confirm/", views.AllocationImportConfirmView.as_view(),
+         name="allocations-import-confirm"),
+]

@@ -1,0 +1,158 @@
+"""The dashboard, its export and the published decisions on the February 2002 demo: every figure
+equals the sum computed here independently from the allocations and the ledger.
+
+The demo is loaded once for the module (in a transaction rolled back at the end)."""
+
+import csv
+import io
+from collections import defaultdict
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
+from django.urls import reverse
+
+from core.models import User
+from core.money import pounds
+from funding.ledger import recompute_request_settle
+from funding.models import Allocation, RecomputeRequest, ReleaseEntry
+
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
+
+THREE_HUNDRED_MILLION = 300_000_000 * 100
+
+
+@pytest.fixture(scope="module")
+def demo(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock(), transaction.atomic():
+        with override_settings(DEBUG=True):
+            call_command("load_demo", stdout=StringIO())
+        # Inside this transaction the on-commit enqueues never fire: settle the owed recomputes
+        # as the worker would.
+        for request_id in RecomputeRequest.objects.filter(completed_at__isnull=True).values_list(
+                "pk", flat=True):
+            recompute_request_settle(request_id=request_id)
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def analyst(demo, client):
+    client.force_login(User.objects.get(email="analyst@nru.example"))
+    return client
+
+
+def _independent():
+    """NRF 2002/03 per partnership, summed in Python from the rows themselves."""
+    allocations = {a.pk: a for a in Allocation.objects.filter(
+        fund__code="NRF", year__label="2002/03").select_related("partnership__local_authority__region")}
+    released = defaultdict(int)
+    for allocation_id, amount in ReleaseEntry.objects.filter(
+            allocation_id__in=allocations).values_list("allocation_id", "amount_pence"):
+        released[allocation_id] += amount
+    return allocations, released
+
+
+def test_headline_equals_independent_sums(analyst):
+    response = analyst.get(reverse("reporting:dashboard-show"))
+    headline = response.context["headline"]
+    allocations, released = _independent()
+    assert headline.anticipated_pence == sum(a.amount_pence for a in allocations.values())
+    assert headline.anticipated_pence == THREE_HUNDRED_MILLION
+    assert headline.released_pence == sum(released.values())
+    assert headline.held_pence == THREE_HUNDRED_MILLION - sum(released.values())
+    walsall = next(a for a in allocations.values() if a.partnership.slug == "walsall")
+    # Everything is released but the third of Walsall's share held while it is deferred.
+    assert headline.held_pence == walsall.amount_pence - walsall.amount_pence * 67 // 100 > 0
+    assert (headline.partnerships, headline.accredited, headline.deferred, headline.undecided) == (
+        88, 87, 1, 0)
+    by_provenance = defaultdict(int)
+    for a in allocations.values():
+        by_provenance[a.provenance] += a.amount_pence
+    assert headline.illustrative_pence == by_provenance["illustrative"] > 0
+    assert headline.published_pence + headline.derived_pence == (
+        by_provenance["published"] + by_provenance["derived"])
+    html = response.content.decode()
+    assert "£300,000,000" in html
+
+
+def test_walsall_held_is_33_percent_as_the_rule_rounds(analyst):
+    response = analyst.get(reverse("reporting:dashboard-show"),
+                           {"region": "west-midlands", "status": "deferred"})
+    (walsall,) = response.context["rows"]
+    assert walsall["slug"] == "walsall"
+    amount = walsall["amount_pence"]
+    # 67% released, rounded down to the penny; the rest (33%, rounded up) held.
+    assert walsall["released_pence"] == amount * 67 // 100
+    assert walsall["held_pence"] == amount - amount * 67 // 100
+    assert Decimal(walsall["held_pence"]) / amount == pytest.approx(Decimal("0.33"), abs=Decimal("0.0001"))
+    held = walsall["held_pence"]
+    held_text = f"£{held // 100:,}.{held % 100:02d}"
+    assert held_text in response.content.decode()
+
+
+def test_regions_equal_independent_sums(analyst):
+    response = analyst.get(reverse("reporting:dashboard-show"))
+    allocations, released = _independent()
+    expected = defaultdict(lambda: [0, 0, 0])
+    for a in allocations.values():
+        region = a.partnership.local_authority.region.slug
+        expected[region][0] += a.amount_pence
+        expected[region][1] += released[a.pk]
+        expected[region][2] += 1
+    regions = {r.slug: r for r in response.context["regions"]}
+    assert len(regions) == 9
+    for slug, (anticipated, released_total, count) in expected.items():
+        region = regions[slug]
+        assert (region.anticipated_pence, region.released_pence, region.partnership_count) == (
+            anticipated, released_total, count)
+        assert region.held_pence == anticipated - released_total
+    assert (regions["west-midlands"].partnership_count, regions["north-west"].partnership_count,
+            regions["london"].partnership_count) == (7, 21, 20)
+    assert regions["west-midlands"].deferred == 1
+
+
+def test_page_within_query_budget(analyst, django_assert_max_num_queries):
+    with django_assert_max_num_queries(15):
+        assert analyst.get(reverse("reporting:dashboard-show")).status_code == 200
+
+
+def test_export_reread_gives_the_national_total(analyst):
+    response = analyst.get(reverse("reporting:dashboard-export-csv"))
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
+    table = [dict(zip(rows[at], row, strict=True)) for row in rows[at + 1:]]
+    assert len(table) == 88
+
+    def pence(column):
+        return sum(int(Decimal(r[column]) * 100) for r in table)
+
+    assert pence("Anticipated NRF 2002/03 (£)") == THREE_HUNDRED_MILLION
+    assert pence("NRF 2001/02 (£)") == 200_000_000 * 100
+    assert pence("NRF 2003/04 (£)") == 400_000_000 * 100
+    assert pence("Released NRF 2002/03 (£)") + pence("Held NRF 2002/03 (£)") == THREE_HUNDRED_MILLION
+    headline = analyst.get(reverse("reporting:dashboard-show")).context["headline"]
+    assert pence("Released NRF 2002/03 (£)") == headline.released_pence
+
+
+def test_drill_down_of_walsall(analyst):
+    html = analyst.get(reverse("reporting:partnership-show", args=["walsall"])).content.decode()
+    assert "Deferred" in html
+    assert "Review by 28 March 2002" in html
+    assert "Read the letter" in html
+
+
+def test_published_decisions_of_2002_03(demo, client):
+    response = client.get(reverse("reporting_public:decisions-list"))
+    html = response.content.decode()
+    start = html.index('id="cycle-2002"')
+    end = html.find('class="app-written-answer"', start)
+    answer = html[start:end if end > 0 else None]
+    assert "in the 88 local authority areas" in answer
+    assert "87 partnerships have been accredited and 1 deferred" in answer
+    assert f"which totals {pounds(THREE_HUNDRED_MILLION)}" in answer
+    assert answer.count("<tbody") == 9  # a table per Government Office region

@@ -1,0 +1,167 @@
+"""CSV and XLSX exports: what the table shows, re-read to the same figures, safe to open."""
+
+import csv
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from reporting.exports import pounds_decimal, safe_text
+from tests.factories import (
+    AllocationFactory,
+    LocalAuthorityFactory,
+    PartnershipFactory,
+    RoleAssignmentFactory,
+)
+
+from .dashboard_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+WALSALL = 612_345_679
+WALSALL_RELEASED = WALSALL * 67 // 100
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def analyst_client(client, world):
+    client.force_login(RoleAssignmentFactory(analyst=True).user)
+    return client
+
+
+def _pence(value) -> int | None:
+    """A re-read amount in pounds (text from CSV, a number from XLSX) as whole pence."""
+    if value in (None, ""):
+        return None
+    return int(Decimal(str(value)) * 100)
+
+
+def _read_csv(client, **params) -> tuple[list[list[str]], list[dict]]:
+    response = client.get(reverse("reporting:dashboard-export-csv"), params)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="allocations-nrf-2002-03-')
+    text = b"".join(response.streaming_content).decode("utf-8")
+    assert text.startswith("\ufeff")
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    header_at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
+    header = rows[header_at]
+    return rows[:header_at], [dict(zip(header, row, strict=True)) for row in rows[header_at + 1:]]
+
+
+def _read_xlsx(client, **params) -> tuple[list[tuple], list[dict], object]:
+    response = client.get(reverse("reporting:dashboard-export-xlsx"), params)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header_at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
+    header = rows[header_at]
+    return rows[:header_at], [dict(zip(header, row, strict=True)) for row in rows[header_at + 1:]], sheet
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("=1+1", "'=1+1"),
+    ('=HYPERLINK("http://evil.example","click")', '\'=HYPERLINK("http://evil.example","click")'),
+    ("+44 20 7946 0000", "'+44 20 7946 0000"),
+    ("-2+3", "'-2+3"),
+    ("@SUM(A1:A2)", "'@SUM(A1:A2)"),
+    ("\t=1", "'\t=1"),
+    ("\r=1", "'\r=1"),
+    ("Walsall", "Walsall"),
+    ("", ""),
+    ("a=b", "a=b"),
+])
+def test_safe_text_neutralises_formulas(text, expected):
+    assert safe_text(text) == expected
+
+
+def test_pounds_decimal_is_exact():
+    assert pounds_decimal(612_345_679) == Decimal("6123456.79")
+    assert pounds_decimal(0) == Decimal("0.00")
+    assert pounds_decimal(None) is None
+
+
+def test_csv_reread_gives_the_dashboard_figures(analyst_client, world):
+    meta, rows = _read_csv(analyst_client)
+    assert [r["Authority"] for r in rows] == ["Gateshead", "Sandwell", "Sunderland", "Walsall",
+                                              "Wolverhampton"]
+    anticipated = sum(_pence(r["Anticipated NRF 2002/03 (£)"]) for r in rows)
+    released = sum(_pence(r["Released NRF 2002/03 (£)"]) for r in rows)
+    held = sum(_pence(r["Held NRF 2002/03 (£)"]) for r in rows)
+    dashboard = analyst_client.get(reverse("reporting:dashboard-show")).context["headline"]
+    assert (anticipated, released, held) == (
+        dashboard.anticipated_pence, dashboard.released_pence, dashboard.held_pence)
+    walsall = next(r for r in rows if r["Authority"] == "Walsall")
+    assert walsall["Status (2002/03 cycle)"] == "Deferred"
+    assert _pence(walsall["Released NRF 2002/03 (£)"]) == WALSALL_RELEASED
+    assert _pence(walsall["Held NRF 2002/03 (£)"]) == WALSALL - WALSALL_RELEASED
+    assert _pence(walsall["NRF 2001/02 (£)"]) == WALSALL * 2 // 3
+    assert walsall["NRF 2001/02 provenance"] == "derived"
+    assert _pence(walsall["NRF 2002/03 (£)"]) == WALSALL
+    assert walsall["Provenance"] == "Illustrative"
+    assert walsall["GSS code"] == "E08000002"
+    gateshead = next(r for r in rows if r["Authority"] == "Gateshead")
+    assert gateshead["Source"] == "HL2003"
+    labels = {row[0]: row[1] for row in meta if len(row) > 1}
+    assert labels["Fund and year"] == "NRF 2002/03"
+    assert labels["Filters"] == "region: all; status: any; provenance: any"
+    assert "Generated" in labels
+
+
+def test_csv_respects_filters_and_sort(analyst_client, world):
+    meta, rows = _read_csv(analyst_client, region="west-midlands", sort="held", order="desc")
+    assert [r["Authority"] for r in rows] == ["Sandwell", "Wolverhampton", "Walsall"]
+    labels = {row[0]: row[1] for row in meta if len(row) > 1}
+    assert labels["Filters"] == "region: West Midlands; status: any; provenance: any"
+    assert labels["Sorted by"] == "held, descending"
+
+
+def test_csv_ignores_a_bad_filter_as_the_page_does(analyst_client, world):
+    _, rows = _read_csv(analyst_client, region="atlantis", status="deferred")
+    assert [r["Authority"] for r in rows] == ["Walsall"]
+
+
+def test_xlsx_reread_gives_the_same_figures_as_numbers(analyst_client, world):
+    meta, rows, sheet = _read_xlsx(analyst_client, status="deferred")
+    (walsall,) = rows
+    assert walsall["Authority"] == "Walsall"
+    assert isinstance(walsall["Held NRF 2002/03 (£)"], int | float)
+    assert _pence(walsall["Held NRF 2002/03 (£)"]) == WALSALL - WALSALL_RELEASED
+    assert _pence(walsall["Released NRF 2002/03 (£)"]) == WALSALL_RELEASED
+    assert _pence(walsall["Anticipated NRF 2002/03 (£)"]) == WALSALL
+    labels = {row[0]: row[1] for row in meta if row and row[0]}
+    assert labels["Filters"] == "region: all; status: Deferred; provenance: any"
+    header_row = len(meta) + 1
+    money_cell = sheet.cell(row=header_row + 1, column=list(rows[0]).index("Held NRF 2002/03 (£)") + 1)
+    assert money_cell.number_format == "#,##0.00"
+
+
+def test_xlsx_and_csv_agree(analyst_client, world):
+    _, csv_rows = _read_csv(analyst_client)
+    _, xlsx_rows, _ = _read_xlsx(analyst_client)
+    for c, x in zip(csv_rows, xlsx_rows, strict=True):
+        assert c["Authority"] == x["Authority"]
+        for column in ("Anticipated NRF 2002/03 (£)", "Released NRF 2002/03 (£)",
+                       "Held NRF 2002/03 (£)", "NRF 2001/02 (£)"):
+            assert _pence(c[column]) == _pence(x[column])
+
+
+def test_an_authority_named_like_a_formula_is_exported_as_text(analyst_client, world):
+    la = LocalAuthorityFactory(name='=HYPERLINK("http://evil.example","Totals")', slug="evil",
+                               region=world["regions"]["west-midlands"], gss_code="@E099999")
+    AllocationFactory(partnership=PartnershipFactory(local_authority=la), fund=world["nrf"],
+                      year=world["year"], amount_pence=100)
+    _, rows = _read_csv(analyst_client, provenance="illustrative", sort="anticipated")
+    assert rows[0]["Authority"] == "'=HYPERLINK(\"http://evil.example\",\"Totals\")"
+    assert rows[0]["GSS code"] == "'@E099999"
+    _, rows, sheet = _read_xlsx(analyst_client, provenance="illustrative", sort="anticipated")
+    assert rows[0]["Authority"].startswith("'=")
+    formulas = [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
+    assert formulas == []

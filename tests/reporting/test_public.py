@@ -1,0 +1,148 @@
+"""Published decisions: public once the cycle's announcement date has come, and not before."""
+
+import csv
+import datetime as dt
+import io
+import json
+import re
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from tests.factories import (
+    AllocationFactory,
+    CycleFactory,
+    FinancialYearFactory,
+    RoleAssignmentFactory,
+    SelfAssessmentFactory,
+)
+
+from .dashboard_world import build_world
+
+pytestmark = pytest.mark.django_db
+
+LIST = reverse("reporting_public:decisions-list")
+
+
+@pytest.fixture
+def world(db):
+    return build_world()
+
+
+@pytest.fixture
+def future(world):
+    """A later cycle announced next year, with Walsall already accredited in it and an NRF
+    allocation for its year: none of it may show."""
+    today = timezone.localdate()
+    cycle = CycleFactory(year_start=today.year + 1, name="FUTURE-CYCLE",
+                         announcement_date=dt.date(today.year + 1, 2, 28))
+    year = FinancialYearFactory(start_year=today.year + 1)
+    walsall = world["partnerships"]["Walsall"]
+    AllocationFactory(partnership=walsall, fund=world["nrf"], year=year, amount_pence=987_654_321)
+    SelfAssessmentFactory(partnership=walsall, cycle=cycle, state="accredited")
+    return cycle
+
+
+def test_anyone_can_read_the_published_decisions(client, world):
+    response = client.get(LIST)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "Accreditation of Local Strategic Partnerships: published decisions" in html
+    assert "On 28 February 2002 the outcome of the 2002/03 accreditation" in html
+    assert "2 partnerships have been accredited and 1 deferred" in html
+    assert "2 have yet to be decided" in html
+    client.force_login(RoleAssignmentFactory(officer=True).user)
+    assert client.get(LIST).status_code == 200
+
+
+def _region_tables(html: str) -> dict[str, list[tuple[str, ...]]]:
+    """Each region's table of a written answer: its caption, then its rows' cells as text."""
+    tables = {}
+    for caption, body in re.findall(r'<caption[^>]*>([^<]+)</caption>.*?<tbody[^>]*>(.*?)</tbody>',
+                                    html, re.S):
+        rows = re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.S)
+        tables[caption.strip()] = [
+            tuple(re.sub(r"\s+", " ", cell).strip()
+                  for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S))
+            for row in rows
+        ]
+    return tables
+
+
+def test_grouped_by_region_like_a_written_answer(client, world):
+    html = client.get(LIST).content.decode()
+    tables = _region_tables(html)
+    assert list(tables) == ["Government Office for North East",
+                            "Government Office for West Midlands"]
+    west = tables["Government Office for West Midlands"]
+    assert [row[0] for row in west] == ["Sandwell", "Walsall", "Wolverhampton"]
+    assert west[1] == ("Walsall", "Deferred pending review (review by 28 March 2002)",
+                       "£6,123,456.79", "Illustrative")
+    assert "which totals £25,623,456.80" in html
+
+
+def test_nothing_from_a_cycle_before_its_announcement_date(client, world, future):
+    html = client.get(LIST).content.decode()
+    assert "FUTURE-CYCLE" not in html
+    assert "£9,876,543.21" not in html
+    year = future.year_start
+    for name in ("decisions-show", "decisions-csv", "decisions-json"):
+        assert client.get(reverse(f"reporting_public:{name}", args=[year])).status_code == 404
+
+
+def test_published_on_the_announcement_date_itself(client, world, future):
+    today = timezone.localdate()
+    type(future).objects.filter(pk=future.pk).update(
+        opens_on=today - dt.timedelta(days=60), submission_deadline=today - dt.timedelta(days=30),
+        announcement_date=today)
+    response = client.get(reverse("reporting_public:decisions-show", args=[future.year_start]))
+    assert response.status_code == 200
+    assert "£9,876,543.21" in response.content.decode()
+    # The list shows every announced cycle, newest first.
+    listing = client.get(LIST)
+    assert [c["cycle"] for c in listing.context["cycles"]] == [future, world["cycle"]]
+    assert 'href="#cycle-2002"' in listing.content.decode()
+
+
+def test_no_cycle_announced_yet(client, world):
+    type(world["cycle"]).objects.update(announcement_date=dt.date(2999, 1, 1))
+    response = client.get(LIST)
+    assert "No accreditation decisions have been announced yet" in response.content.decode()
+    assert "Walsall" not in response.content.decode()
+
+
+def test_unknown_cycle_is_404(client, world):
+    assert client.get(reverse("reporting_public:decisions-show", args=[1999])).status_code == 404
+
+
+def test_open_data_csv(client, world):
+    response = client.get(reverse("reporting_public:decisions-csv", args=[2002]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="lsp-accreditation-decisions-2002-03.csv"')
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert len(rows) == 5
+    walsall = next(r for r in rows if r["authority"] == "Walsall")
+    assert walsall["decision"] == "deferred"
+    assert walsall["decision_label"] == "Deferred pending review"
+    assert walsall["review_date"] == "2002-03-28"
+    assert walsall["allocation_pence"] == "612345679"
+    assert walsall["allocation_gbp"] == "6123456.79"
+    assert walsall["provenance"] == "illustrative"
+    assert walsall["announcement_date"] == "2002-02-28"
+    assert sum(int(r["allocation_pence"]) for r in rows) == 2_562_345_680
+
+
+def test_open_data_json_matches_csv(client, world):
+    data = json.loads(client.get(reverse("reporting_public:decisions-json", args=[2002])).content)
+    assert (data["cycle"], data["announcement_date"], data["fund"]) == ("2002/03", "2002-02-28", "NRF")
+    by_name = {d["authority"]: d for d in data["decisions"]}
+    assert by_name["Walsall"]["allocation_pence"] == 612_345_679
+    assert isinstance(by_name["Walsall"]["allocation_pence"], int)
+    assert by_name["Gateshead"]["decision"] == "accredited"
+    assert by_name["Gateshead"]["source"] == "HL2003"
+    assert by_name["Wolverhampton"]["decision"] == "undecided"
+    rows = list(csv.DictReader(io.StringIO(
+        client.get(reverse("reporting_public:decisions-csv", args=[2002])).content.decode())))
+    assert [r["authority"] for r in rows] == [d["authority"] for d in data["decisions"]]
