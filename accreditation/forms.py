@@ -5,6 +5,7 @@ from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Layout, Size
 from django import forms
+from django.utils.html import format_html
 
 from . import evidence
 from .models import Rating
@@ -127,11 +128,16 @@ class ConcernProgressForm(forms.Form):
         for progress, token in items:
             concern = progress.concern
             name = f"progress_{progress.pk}"
+            # crispy-forms-gds prints labels and hints as they are (|safe): the requirement's
+            # title and the reviewer's words are escaped here.
             self.fields[name] = forms.CharField(
-                label=f"Your progress on {concern.requirement.code} {concern.requirement.title}",
-                help_text=f"The concern: {concern.concern} The action asked for: "
-                          f"{concern.action_required}"
-                          + (f" (by {concern.due_by:%-d %B %Y})" if concern.due_by else ""),
+                label=format_html("Your progress on {} {}", concern.requirement.code,
+                                  concern.requirement.title),
+                help_text=format_html(
+                    "The concern: {} The action asked for: {}{}", concern.concern,
+                    concern.action_required,
+                    f" (by {concern.due_by:%-d %B %Y})" if concern.due_by else "",
+                ),
                 required=False, strip=False, initial=progress.progress,
                 widget=forms.Textarea(attrs={"rows": 5}),
             )

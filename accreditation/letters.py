@@ -183,12 +183,16 @@ def letter_pdf_filename(decision: Decision) -> str:
     return f"{a.partnership.slug}-{a.cycle.name.replace('/', '-')}-decision-{decision.pk}.pdf"
 
 
+def letter_pdf_html(decision: Decision) -> str:
+    """The HTML the PDF is printed from: the stored letter, every line of it escaped."""
+    return render_to_string("review/letter_pdf.html", {
+        "decision": decision, "blocks": letter_blocks(decision.letter),
+        "generated_at": timezone.now(),
+    })
+
+
 def letter_pdf(decision: Decision) -> bytes:
     """The stored letter as a PDF (WeasyPrint)."""
     from weasyprint import HTML
 
-    html = render_to_string("review/letter_pdf.html", {
-        "decision": decision, "blocks": letter_blocks(decision.letter),
-        "generated_at": timezone.now(),
-    })
-    return HTML(string=html).write_pdf()
+    return HTML(string=letter_pdf_html(decision)).write_pdf()

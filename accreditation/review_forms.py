@@ -1,5 +1,8 @@
 """Forms for the Government Office reviewer's pages. They check input and say what is wrong in
-GOV.UK style; the services decide what is allowed."""
+GOV.UK style; the services decide what is allowed.
+
+crispy-forms-gds prints labels, hints and legends as they are (|safe), so any of them built
+from stored text (a requirement's title) is composed with `format_html`, which escapes it."""
 
 from datetime import date
 
@@ -9,7 +12,7 @@ from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.html import format_html
 
 from partnerships.models import Sector
 
@@ -225,7 +228,8 @@ class _ConcernsForm(_RequirementFieldsForm):
             )
             groups.append(Fieldset(
                 Field.textarea(f"concern_{r.pk}"), Field.textarea(f"action_{r.pk}"),
-                Field(f"due_{r.pk}"), legend=f"{r.code} {escape(r.title)}", legend_size=Size.SMALL,
+                Field(f"due_{r.pk}"), legend=format_html("{} {}", r.code, r.title),
+                legend_size=Size.SMALL,
             ))
         self.concern_layout = groups
 
@@ -308,7 +312,7 @@ class ReturnForm(_RequirementFieldsForm):
         super().__init__(*args, **kwargs)
         for r in self.requirements:
             self.fields[f"reason_{r.pk}"] = forms.CharField(
-                label=f"{r.code} {r.title}", required=False, max_length=TEXT_LIMIT,
+                label=format_html("{} {}", r.code, r.title), required=False, max_length=TEXT_LIMIT,
                 widget=forms.Textarea(attrs={"rows": 3}),
                 help_text="What the partnership needs to change. Leave blank if nothing.",
                 error_messages={"max_length": f"The reason must be {TEXT_LIMIT} characters or fewer"},

@@ -7,6 +7,7 @@ from crispy_forms_gds.choices import Choice
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Field, Fieldset, Layout, Size
 from django import forms
+from django.utils.html import format_html
 
 from . import rules
 from .models import Kind, Target, Theme, Unit
@@ -189,7 +190,9 @@ class ReturnForm(forms.Form):
     def __init__(self, *args, target: Target, years: list[int] | None, **kwargs):
         super().__init__(*args, **kwargs)
         unit = target.get_unit_display()
-        self.fields["actual"].help_text = f"{target.indicator}. Unit: {unit[0].lower()}{unit[1:]}."
+        # crispy-forms-gds prints a hint as it is (|safe): the officer's indicator is escaped here.
+        self.fields["actual"].help_text = format_html("{}. Unit: {}.", target.indicator,
+                                                      f"{unit[0].lower()}{unit[1:]}")
         layout = []
         if years is None:
             del self.fields["year"]
