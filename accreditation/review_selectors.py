@@ -10,6 +10,7 @@ from django.utils import timezone
 from partnerships.models import Partnership, Role
 
 from .models import Cycle, GoRating, SelfAssessment, Status
+from .selectors import EVER_SUBMITTED, assessment_was_submitted
 
 NOT_STARTED = "not_started"
 REVIEW_DUE = "review_due"
@@ -38,9 +39,11 @@ def reviewer_region_ids(user) -> set[int]:
 
 
 def assessments_reviewable_by(user) -> QuerySet[SelfAssessment]:
-    """Assessments of the partnerships in the regions the user reviews for (none for anyone else)."""
+    """Assessments of the partnerships in the regions the user reviews for, once submitted
+    (`selectors.EVER_SUBMITTED`, the rule of `assessments_visible_to`); none for anyone else.
+    The queue links exactly these (`QueueRow.readable`)."""
     return SelfAssessment.objects.filter(
-        partnership__local_authority__region_id__in=reviewer_region_ids(user)
+        EVER_SUBMITTED, partnership__local_authority__region_id__in=reviewer_region_ids(user)
     ).select_related("partnership__local_authority__region", "cycle", "reviewer")
 
 
@@ -81,6 +84,12 @@ class QueueRow:
     @property
     def review_date(self) -> date | None:
         return self.assessment.review_date if self.assessment else None
+
+    @property
+    def readable(self) -> bool:
+        """The reviewer may open it: submitted at least once (a draft returned for changes is
+        readable, one never submitted is not), as `assessments_reviewable_by` decides."""
+        return self.assessment is not None and assessment_was_submitted(self.assessment)
 
 
 def _row(partnership: Partnership, assessment: SelfAssessment | None, today: date) -> QueueRow:

@@ -4,18 +4,38 @@ what still stops submission, the answers with their evidence, and the history.""
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
-from partnerships.selectors import partnership_scope_q
+from partnerships.models import Role
+from partnerships.selectors import is_national, role_scopes
 
 from .models import EvidenceFile, RequirementResponse, SelfAssessment, Status
 
+# Submitted at least once: any status after a draft, or a draft that was returned for changes
+# (its `submitted_at` stays). A draft never submitted is the partnership's own work in progress.
+EVER_SUBMITTED = ~Q(status=Status.DRAFT) | Q(submitted_at__isnull=False)
+
+
+def assessment_was_submitted(assessment: SelfAssessment) -> bool:
+    """`EVER_SUBMITTED` for one assessment already loaded (the review queue's links)."""
+    return assessment.status != Status.DRAFT or assessment.submitted_at is not None
+
 
 def assessments_visible_to(user) -> QuerySet[SelfAssessment]:
-    """Self-assessments of the partnerships the user may see."""
-    return SelfAssessment.objects.filter(
-        partnership_scope_q(user, prefix="partnership__")
-    ).select_related("partnership__local_authority__region", "cycle")
+    """The one rule for who may read a self-assessment, its answers and its evidence files:
+    the partnership's own officers and chair always; its region's Government Office reviewers
+    and NRU staff once it has been submitted (`EVER_SUBMITTED`), never a draft that has not
+    been. The partnership's pages, the reviewer's pages, the letters and the evidence downloads
+    all read through this."""
+    own, regions = role_scopes(user, partnership_roles=(Role.LSP_OFFICER, Role.LSP_CHAIR),
+                               region_roles=(Role.GO_REVIEWER,))
+    rule = Q(partnership_id__in=own)  # an empty set matches nothing
+    if is_national(user):
+        rule |= EVER_SUBMITTED
+    elif regions:
+        rule |= Q(partnership__local_authority__region_id__in=regions) & EVER_SUBMITTED
+    return SelfAssessment.objects.filter(rule).select_related(
+        "partnership__local_authority__region", "cycle")
 
 
 @dataclass(frozen=True)

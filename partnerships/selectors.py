@@ -41,6 +41,14 @@ def is_national(user) -> bool:
     return bool(user_roles(user) & set(NATIONAL))
 
 
+def role_scopes(user, *, partnership_roles=(), region_roles=()) -> tuple[set[int], set[int]]:
+    """The ids of the partnerships the user holds one of `partnership_roles` for, and of the
+    regions it holds one of `region_roles` for."""
+    assignments = _assignments(user)
+    return ({a.partnership_id for a in assignments if a.role in partnership_roles and a.partnership_id},
+            {a.region_id for a in assignments if a.role in region_roles and a.region_id})
+
+
 def partnership_scope_q(user, *, prefix: str = "") -> Q:
     """A Q over partnerships (or, with prefix 'partnership__', anything tied to one) that the
     user may see. Nothing for anonymous users or users without roles."""

@@ -28,6 +28,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce
 
 from accreditation.models import Cycle, FundingState, SelfAssessment
+from accreditation.selectors import assessments_visible_to
 from core.models import Provenance
 from funding.models import (
     Allocation,
@@ -326,9 +327,11 @@ def reconcile_state() -> ReconcileState:
 # --- Drill-down ---------------------------------------------------------------------------------
 
 
-def partnership_assessments(partnership: Partnership) -> QuerySet[SelfAssessment]:
+def partnership_assessments(partnership: Partnership, *, user) -> QuerySet[SelfAssessment]:
+    """The partnership's self-assessments the user may read (`assessments_visible_to`: NRU
+    staff see one once it has been submitted), newest cycle first, with their decisions."""
     return (
-        SelfAssessment.objects.filter(partnership=partnership)
+        assessments_visible_to(user).filter(partnership=partnership)
         .select_related("cycle")
         .prefetch_related("decisions__concerns__requirement", "decisions__decided_by")
         .order_by("-cycle__year_start")

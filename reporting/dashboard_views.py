@@ -266,7 +266,8 @@ class PartnershipShowView(NruOnlyMixin, TemplateView):
                                         slug=kwargs["slug"])
         context.update(
             partnership=partnership,
-            assessments=list(dashboard.partnership_assessments(partnership)),
+            assessments=list(dashboard.partnership_assessments(partnership,
+                                                               user=self.request.user)),
             summary=partnership_funding_summary(partnership=partnership),
             timeline=timeline_with_links(user=self.request.user, partnership=partnership),
         )

@@ -432,12 +432,19 @@ def evidence(world):
 
 
 @pytest.mark.parametrize(
-    ("who", "status"),
-    [("officer", 200), ("chair", 200), ("reviewer", 200), ("analyst", 200),
-     ("other_officer", 404), ("anonymous", 302)],
+    ("who", "submitted", "status"),
+    [("officer", False, 200), ("chair", False, 200), ("reviewer", False, 404),
+     ("analyst", False, 404), ("other_officer", False, 404), ("anonymous", False, 302),
+     ("reviewer", True, 200), ("analyst", True, 200), ("other_officer", True, 404)],
 )
 def test_a_file_is_downloaded_only_by_those_who_may_see_its_assessment(world, evidence, who,
-                                                                      status):
+                                                                      submitted, status):
+    """Reviewers and NRU read a self-assessment, and its files, once it has been submitted."""
+    if submitted:
+        from accreditation.services.drafting import assessment_submit
+
+        assessment_fill(world.assessment)
+        assessment_submit(assessment=world.assessment, by=world.chair)
     response = world.client(who).get(url("evidence-download", evidence.pk))
 
     assert response.status_code == status

@@ -15,6 +15,7 @@ from tests.factories import (
     FinancialYearFactory,
     RegionFactory,
     ReleasePolicyFactory,
+    RoleAssignmentFactory,
     SelfAssessmentFactory,
 )
 
@@ -174,11 +175,20 @@ def test_reconcile_state_reports_last_run_and_owed(world):
 
 def test_partnership_assessments_newest_cycle_first(world):
     walsall = world["partnerships"]["Walsall"]
-    later = CycleFactory(year_start=2003)
-    SelfAssessmentFactory(partnership=walsall, cycle=later)
-    assessments = list(dashboard.partnership_assessments(walsall))
+    analyst = RoleAssignmentFactory(analyst=True).user
+    SelfAssessmentFactory(partnership=walsall, cycle=CycleFactory(year_start=2003), submitted=True)
+    assessments = list(dashboard.partnership_assessments(walsall, user=analyst))
     assert [a.cycle.year_start for a in assessments] == [2003, 2002]
     assert assessments[1].funding_state == "deferred"
+
+
+def test_partnership_assessments_leave_out_a_draft_never_submitted(world):
+    """NRU staff read a self-assessment once it has been submitted, as reviewers do."""
+    walsall = world["partnerships"]["Walsall"]
+    SelfAssessmentFactory(partnership=walsall, cycle=CycleFactory(year_start=2003), filled=True)
+    analyst = RoleAssignmentFactory(analyst=True).user
+    assert [a.cycle.year_start for a in dashboard.partnership_assessments(walsall, user=analyst)] \
+        == [2002]
 
 
 def test_policy_fraction_is_data_not_code(world):

@@ -92,8 +92,10 @@ accreditation:concern-progress            GET     login 200   404   200   404   
                                           POST    login 200   404   404   404   404   404   404
 accreditation:evidence-list               GET     login 200   404   200   404   404   404   404
                                           POST    login 405   404   405   404   404   404   404
-# Evidence files: anyone who may see the assessment (its region's reviewers and NRU too).
-accreditation:evidence-download           GET     login 200   404   200   200   404   200   200
+# Evidence files: anyone who may read the assessment (assessments_visible_to): its officers
+# and chair always, its region's reviewers and NRU once it has been submitted. a_evidence is in
+# A's 2003/04 draft, never submitted; tests/security/test_evidence_access.py tries every state.
+accreditation:evidence-download           GET     login 200   404   200   404   404   404   404
                                           POST    login 405   405   405   405   405   405   405
 accreditation:assessment-check            GET     login 200   404   200   404   404   404   404
                                           POST    login 200   404   404   404   404   404   404
