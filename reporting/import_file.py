@@ -1,11 +1,11 @@
 """Allocation import, the reading: a CSV or XLSX of figures into checked rows and the
 allocations they would replace (`ImportPreview`). Nothing is written here; the write is
-`reporting.import_write`."""
+`reporting.import_write`. An XLSX is opened only through `reporting.import_workbook`, which
+refuses hostile and damaged workbooks first."""
 
 import csv
 import io
 import re
-import zipfile
 from decimal import Decimal, InvalidOperation
 
 from core.models import Source
@@ -22,8 +22,8 @@ from .import_rows import (
     RowError,
     current_allocations,
 )
+from .import_workbook import NOT_XLSX, workbook_open_safely
 
-MAX_UNPACKED_BYTES = 50 * 1024 * 1024
 MAX_ROWS = 5000
 # Far above any single allocation (the whole NRF was £400m a year), far below BigIntegerField.
 MAX_AMOUNT_PENCE = 10_000_000_000 * 100
@@ -60,23 +60,8 @@ def _read_csv(content: bytes) -> list[tuple[int, list]]:
 
 
 def _read_xlsx(content: bytes) -> list[tuple[int, list]]:
-    from openpyxl import load_workbook
-
-    try:
-        with zipfile.ZipFile(io.BytesIO(content)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as error:
-        raise ImportFileError("The selected file could not be read as an XLSX spreadsheet: save "
-                              "it from Excel as .xlsx, or as CSV") from error
-    if unpacked > MAX_UNPACKED_BYTES:
-        # A small file that unpacks to a huge one: refuse before reading any of it.
-        raise ImportFileError("The selected spreadsheet is too large to import: save it as CSV, "
-                              "or split it")
-    try:
-        workbook = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as error:
-        raise ImportFileError("The selected file could not be read as an XLSX spreadsheet: save "
-                              "it from Excel as .xlsx, or as CSV") from error
+    # Hostile or damaged workbooks are refused before openpyxl reads them (import_workbook).
+    workbook = workbook_open_safely(content)
     try:
         sheet = workbook.worksheets[0]
         rows = []
@@ -85,6 +70,8 @@ def _read_xlsx(content: bytes) -> list[tuple[int, list]]:
             if n > MAX_ROWS + 50:
                 break
         return rows
+    except Exception as error:  # a cell openpyxl cannot read: the file's fault, never a 500
+        raise ImportFileError(NOT_XLSX) from error
     finally:
         workbook.close()
 

@@ -11,7 +11,7 @@ from openpyxl import Workbook
 from core.errors import ApplicationError
 from core.models import Provenance
 from funding.models import Allocation, RecomputeRequest, ReleaseEntry
-from reporting import import_file
+from reporting import import_file, import_workbook
 from reporting.import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from reporting.import_write import allocations_import
 from tests.factories import FundFactory, RoleAssignmentFactory, SourceFactory
@@ -224,7 +224,7 @@ def test_a_file_that_is_not_a_spreadsheet(world):
 
 
 def test_a_spreadsheet_that_unpacks_to_something_huge_is_refused_unread(world, monkeypatch):
-    monkeypatch.setattr(import_file, "MAX_UNPACKED_BYTES", 1000)
+    monkeypatch.setattr(import_workbook, "MAX_UNPACKED_BYTES", 1000)
     content = _xlsx([["authority", "fund", "year", "amount", "source"]] +
                     [["Walsall", "NRF", "2002/03", 1, "HC2001"]] * 50)
     with pytest.raises(ImportFileError, match="too large to import"):
