@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import Count, Exists, OuterRef, Subquery, Sum
 
 from accreditation.models import AccreditationEvent, SelfAssessment
 from partnerships.models import Partnership
@@ -19,13 +19,14 @@ from . import rules
 from .models import Allocation, PolicyChange, ReleaseOverride, ReleasePolicy
 
 UNGOVERNED = "ungoverned"
+NO_POLICY = "no_policy"
 
 
 def fraction_under(policy: ReleasePolicy | None, state: str, *,
                    override: Decimal | None = None) -> Decimal:
     """The fraction released under `policy` in funding state `state`: the partnership's own
-    share (`override`) whatever the state; everything with no policy or no governing cycle;
-    otherwise the policy's fraction for the state."""
+    share (`override`) whatever the state; nothing with no policy; everything under a policy
+    with no governing cycle; otherwise the policy's fraction for the state."""
     if policy is None:
         return rules.fraction_for(state, None, override=override)
     return rules.fraction_for(state, policy.fractions(),
@@ -37,7 +38,7 @@ class Basis:
     """Why an allocation's target is what it is."""
 
     fraction: Decimal
-    state: str  # the governing assessment's funding state, or "ungoverned"
+    state: str  # the governing assessment's funding state, "ungoverned" or "no_policy"
     policy_id: int | None
     governing_cycle_id: int | None
     overridden: bool
@@ -95,7 +96,7 @@ class FractionResolver:
     def basis(self, allocation: Allocation) -> Basis:
         policy = self.policies.get((allocation.fund_id, allocation.year_id))
         if policy is None:
-            return Basis(rules.WHOLE, UNGOVERNED, None, None, False)
+            return Basis(fraction_under(None, NO_POLICY), NO_POLICY, None, None, False)
         override = self.overrides.get((policy.pk, allocation.partnership_id))
         cycle_id = policy.governing_cycle_id
         state, event_id = (
@@ -110,6 +111,30 @@ class FractionResolver:
     def target(self, allocation: Allocation) -> tuple[int, Basis]:
         basis = self.basis(allocation)
         return rules.target_released(allocation.amount_pence, basis.fraction), basis
+
+
+@dataclass(frozen=True)
+class FundYearWithoutPolicy:
+    """A fund and year with allocations and no release policy: none of it is released."""
+
+    fund: str
+    year: str
+    allocations: int
+    amount_pence: int
+
+
+def fund_years_without_policy() -> list[FundYearWithoutPolicy]:
+    """Every fund and year that has allocations but no release policy, oldest year first, in
+    one grouped query (reconciliation reports them; the NRU pages say "No release policy yet")."""
+    policy = ReleasePolicy.objects.filter(fund=OuterRef("fund"), year=OuterRef("year"))
+    rows = (
+        Allocation.objects.filter(~Exists(policy)).order_by()
+        .values("fund__code", "year__label", "year__start_year")
+        .annotate(allocations=Count("id"), amount_pence=Sum("amount_pence"))
+        .order_by("year__start_year", "fund__code")
+    )
+    return [FundYearWithoutPolicy(r["fund__code"], r["year__label"], r["allocations"],
+                                  r["amount_pence"]) for r in rows]
 
 
 def policies_by_fund_year() -> dict[tuple[int, int], ReleasePolicy]:

@@ -19,7 +19,7 @@ from accreditation.models import AccreditationEvent
 from partnerships.models import Partnership
 
 from . import rules
-from .basis import Basis, FractionResolver, policies_by_fund_year
+from .basis import Basis, FractionResolver, fund_years_without_policy, policies_by_fund_year
 from .models import (
     Allocation,
     PolicyChange,
@@ -353,4 +353,8 @@ def releases_reconcile(*, repair: bool = False, requested_by: str = "",
     if run.drift_count:
         logger.warning("reconcile %s: %s partnerships drift from the rule%s", run.pk,
                        run.drift_count, " (repaired)" if run.repaired else "")
+    for missing in fund_years_without_policy():
+        logger.warning("reconcile %s: %s %s has no release policy: %s allocations, nothing "
+                       "released until an NRU administrator sets one", run.pk, missing.fund,
+                       missing.year, missing.allocations)
     return run

@@ -105,7 +105,8 @@ class RegionalBudget(models.Model):
 class ReleasePolicy(models.Model):
     """Which cycle governs a fund's year and what fraction is released in each state.
 
-    A fund and year with no policy, or a policy with no governing cycle, releases everything.
+    A policy with no governing cycle releases everything; a fund and year with no policy
+    releases nothing until one is set (`funding.rules.fraction_for`).
     """
 
     fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="policies")

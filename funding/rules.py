@@ -13,8 +13,11 @@ ACCREDITED = "accredited"
 DEFERRED = "deferred"
 STATES = (UNDECIDED, ACCREDITED, DEFERRED)
 
-#: What an ungoverned fund and year releases: everything.
+#: What a fund and year whose policy names no governing cycle releases: everything.
 WHOLE = Decimal(1)
+#: What a fund and year with no release policy yet releases: nothing, until one is set (a new
+#: year's allocations imported before its policy exists are not paid out in full).
+NOTHING = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -62,12 +65,14 @@ def fraction_for(
     """The fraction released for an allocation.
 
     A named partnership's override wins whatever its state; otherwise a fund and year with no
-    policy (`fractions` is None) or no governing cycle (`governed` False) releases everything;
-    otherwise the policy's fraction for the governing cycle's funding state.
+    policy (`fractions` is None) releases nothing, a policy with no governing cycle (`governed`
+    False) everything, and a governed one its fraction for the governing cycle's funding state.
     """
     if override is not None:
         return check_fraction(override, name="override")
-    if fractions is None or not governed:
+    if fractions is None:
+        return NOTHING
+    if not governed:
         return WHOLE
     return fractions.for_state(state)
 

@@ -55,11 +55,14 @@ class FundingSummary:
     owed_since: datetime | None
 
 
+NO_RELEASE_POLICY = "No release policy yet"
+
 _STATE_LABELS = {
     "accredited": "Accredited",
     "deferred": "Deferred",
     "undecided": "Not yet decided",
     "ungoverned": "Not tied to accreditation",
+    "no_policy": NO_RELEASE_POLICY,
 }
 
 

@@ -11,6 +11,7 @@ from core.errors import ApplicationError
 from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
+from .basis import fund_years_without_policy
 from .forms import ReleaseOverrideForm, ReleasePolicyForm, as_fraction, as_percent
 from .policies import release_policy_change, release_policy_change_plan
 from .selectors import (
@@ -40,7 +41,8 @@ class ReleasePolicyListView(NruAdminRequiredMixin, TemplateView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            policies=release_policies().prefetch_related("overrides"), **kwargs
+            policies=release_policies().prefetch_related("overrides"),
+            without_policy=fund_years_without_policy(), **kwargs
         )
 
 

@@ -6,7 +6,8 @@ On top of the reference data (loaded first if it is missing) it creates
   28 February 2002 (the opening and deadline dates are our choice; only the announcement date is
   on the record), with the six key requirements from the requirements file, wording status kept;
 - the NRF 2002/03 release policy, governed by that cycle: accredited 100%, deferred 67%, not yet
-  decided 0%. NRF 2001/02 and CEF get no policy, so they are released in full;
+  decided 0%. NRF 2001/02 and CEF are released in full by the reference data's explicit
+  policies (no governing cycle);
 - the 2003/04 cycle (opens 1 October 2002, submissions by 31 January 2003) with the same six
   requirements, open for partnerships to start, and NRF 2003/04 governed by it with the same
   fractions (so nothing of it is released before a partnership's 2003/04 decision);

@@ -1,6 +1,7 @@
 """Reference data: the nine Government Office regions, the 88 NRF areas and their partnerships,
-the published sources, the funds NRF and CEF, the financial years 2001/02 to 2004/05, every NRF
-allocation, the regional CEF budgets and the national floor targets.
+the published sources, the funds NRF and CEF, the financial years 2001/02 to 2004/05 (with a
+release-in-full policy for NRF 2001/02 and CEF), every NRF allocation, the regional CEF budgets
+and the national floor targets.
 
 The CSV files live in `reference/data/` (`reference.common.DATA_DIR`). `reference_load()` reads
 and validates every file first and writes only if all of it is good, in one transaction; a
@@ -9,7 +10,7 @@ when a value differs, so even `updated_at` stays put). Each kind of data has its
 
 - `reference.sources`: the published sources;
 - `reference.areas`: regions, local authorities and partnerships;
-- `reference.years`: funds and financial years;
+- `reference.years`: funds, financial years and the release-in-full policies;
 - `reference.allocations`: NRF allocations (how each area's figure is chosen is in that module's
   docstring) and CEF regional budgets;
 - `reference.floor_targets`: the national floor targets.
@@ -36,7 +37,7 @@ from .areas import Area, areas_read, areas_write, regions_write
 from .common import DATA_DIR, LoadSummary, Problems, ReferenceDataError
 from .floor_targets import FloorTargetRow, floor_targets_read, floor_targets_write
 from .sources import sources_read, sources_write
-from .years import funds_write, years_write
+from .years import funds_write, release_in_full_policies_write, years_write
 
 
 @dataclass
@@ -69,6 +70,7 @@ def _write(data: ReferenceData, summary: LoadSummary) -> None:
     partnerships = areas_write(data.areas, regions=regions, sources=sources, summary=summary)
     funds = funds_write(summary)
     years = years_write(summary)
+    release_in_full_policies_write(funds, years, summary)
     changed = allocations_write(data.figures, partnerships=partnerships, funds=funds, years=years,
                                 sources=sources, summary=summary)
     budgets_write(data.budgets, regions=regions, funds=funds, years=years, sources=sources,

@@ -1,12 +1,14 @@
-"""The funds (NRF and CEF) and the financial years 2001/02 to 2004/05, and the NRF constants
-the area and allocation loaders share.
+"""The funds (NRF and CEF) and the financial years 2001/02 to 2004/05, the NRF constants the
+area and allocation loaders share, and the release-in-full policies of the funds and years no
+accreditation cycle governs.
 
 Financial years run to 2004/05 because the CEF regional budgets cover 2003/04 and 2004/05.
 """
 
 from datetime import date
+from decimal import Decimal
 
-from funding.models import FinancialYear, Fund
+from funding.models import FinancialYear, Fund, ReleasePolicy
 
 from .common import LoadSummary, upsert
 
@@ -16,6 +18,10 @@ NRF_YEARS = (2001, 2002, 2003)
 NRF_RATIO = {2001: 2, 2002: 3, 2003: 4}
 NRF_NATIONAL_TOTAL_PENCE = {2001: 200_000_000_00, 2002: 300_000_000_00, 2003: 400_000_000_00}
 CEF_YEARS = (2003, 2004)
+# Released in full, by an explicit policy with no governing cycle: a fund and year with no
+# policy releases nothing (funding.rules.fraction_for). NRF 2001/02 came before accreditation;
+# CEF does not follow it. NRF 2002/03 onwards is governed by its cycle (the demo sets those).
+RELEASED_IN_FULL = (("NRF", 2001), *(("CEF", year) for year in CEF_YEARS))
 
 
 def year_label(start_year: int) -> str:
@@ -44,3 +50,17 @@ def years_write(summary: LoadSummary) -> dict[int, FinancialYear]:
         })
         summary.record("financial years", outcome)
     return years
+
+
+def release_in_full_policies_write(funds: dict[str, Fund], years: dict[int, FinancialYear],
+                                   summary: LoadSummary) -> None:
+    """The policies of `RELEASED_IN_FULL`, created if missing. An existing policy is left as it
+    is: an NRU administrator changes a policy on its page, with a reason and a recompute."""
+    whole = Decimal(1)
+    for code, start in RELEASED_IN_FULL:
+        _, created = ReleasePolicy.objects.get_or_create(
+            fund=funds[code], year=years[start],
+            defaults={"governing_cycle": None, "fraction_accredited": whole,
+                      "fraction_deferred": whole, "fraction_undecided": whole},
+        )
+        summary.record("release-in-full policies", "created" if created else "unchanged")

@@ -5,9 +5,10 @@ less released. Neither is stored: both are computed here in SQL so that the page
 handful of queries for 88 partnerships or 10,000 (bench/bench_dashboard.py measures it).
 
 The accreditation status shown beside the money is `SelfAssessment.funding_state` in the cycle
-that governs the fund and year (`ReleasePolicy.governing_cycle`). A fund-year without a governing
-cycle releases everything; its status column then shows the cycle of the same financial year, if
-there is one, marked as not governing the money.
+that governs the fund and year (`ReleasePolicy.governing_cycle`). A fund-year whose policy has no
+governing cycle releases everything; its status column then shows the cycle of the same financial
+year, if there is one, marked as not governing the money. A fund-year with no policy at all
+releases nothing, and the page says "No release policy yet".
 """
 
 from dataclasses import dataclass, field
@@ -114,6 +115,9 @@ class Headline:
     illustrative_pence: int
     matching: int  # rows of the partnership table under the current filters
     by_provenance: list[tuple[str, str, int]] = field(default_factory=list)
+    # False: the fund-year has no release policy, so nothing of it is released ("No release
+    # policy yet"); a policy without a governing cycle releases everything.
+    has_release_policy: bool = True
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,7 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
         illustrative_pence=total("illustrative_pence"),
         matching=matching,
         by_provenance=by_provenance,
+        has_release_policy=all(region.has_release_policy for region in regions),
     )
 
 
@@ -283,6 +288,9 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
         ),
     }
     counts = {
+        # The same for every row: whether the fund-year has a policy, read in this query.
+        "has_release_policy": Exists(
+            ReleasePolicy.objects.filter(fund=scope.fund, year=scope.year)),
         "anticipated_pence": Sum("fund_year_allocation__amount_pence", default=0),
         "partnership_count": Count("fund_year_allocation"),
         **{

@@ -76,6 +76,8 @@ def make_scenario(name: str = "Walsall", amount: int = WALSALL_2002_PENCE,
     y2002 = FinancialYearFactory(start_year=2002)
     cycle = CycleFactory(year_start=2002)
     policy = ReleasePolicyFactory(fund=nrf, year=y2002, governing_cycle=cycle)
+    # Released in full by an explicit policy, as the reference data sets it (no policy: nothing).
+    ReleasePolicyFactory(fund=nrf, year=y2001, ungoverned=True)
     nrf_2002 = AllocationFactory(partnership=partnership, fund=nrf, year=y2002, amount_pence=amount)
     nrf_2001 = AllocationFactory(partnership=partnership, fund=nrf, year=y2001,
                                  amount_pence=amount * 2 // 3)

@@ -20,6 +20,7 @@ from tests.factories import (
     AllocationFactory,
     FinancialYearFactory,
     FundFactory,
+    ReleasePolicyFactory,
     RoleAssignmentFactory,
     SourceFactory,
 )
@@ -38,9 +39,10 @@ SEES = {"officer", "chair", "reviewer", "analyst", "admin"}
 def world(walsall):
     """Walsall (West Midlands) under review with NRF 2001/02 and 2002/03 and a published CEF
     2002/03 figure, and one person in every role, inside and outside its scope."""
+    cef, y2002 = FundFactory(code="CEF"), FinancialYearFactory(start_year=2002)
+    ReleasePolicyFactory(fund=cef, year=y2002, ungoverned=True)  # released in full
     walsall.cef_2002 = AllocationFactory(
-        partnership=walsall.partnership, fund=FundFactory(code="CEF"),
-        year=FinancialYearFactory(start_year=2002), amount_pence=CEF_2002_PENCE,
+        partnership=walsall.partnership, fund=cef, year=y2002, amount_pence=CEF_2002_PENCE,
         provenance=Provenance.PUBLISHED,
         source=SourceFactory(key="HC2003-CEF", citation="HC Deb 2003, CEF regional budgets"),
     )

@@ -63,10 +63,17 @@ def test_fraction_for_each_state(state, expected):
     assert rules.fraction_for(state, fractions) == expected
 
 
-def test_ungoverned_and_unpolicied_release_everything():
+def test_a_policy_with_no_governing_cycle_releases_everything():
     fractions = rules.Fractions(Decimal("1"), Decimal("0.67"), Decimal("0"))
-    assert rules.fraction_for(rules.UNDECIDED, None) == 1
-    assert rules.fraction_for(rules.UNDECIDED, fractions, governed=False) == 1
+    for state in rules.STATES:
+        assert rules.fraction_for(state, fractions, governed=False) == rules.WHOLE == 1
+
+
+def test_no_policy_releases_nothing():
+    """A new year's allocations imported before its policy exists are not paid out in full."""
+    for state in rules.STATES:
+        assert rules.fraction_for(state, None) == rules.NOTHING == 0
+        assert rules.fraction_for(state, None, governed=False) == 0
 
 
 def test_an_override_wins_whatever_the_state():

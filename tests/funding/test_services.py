@@ -171,8 +171,10 @@ def test_recompute_query_count_does_not_grow_with_allocations(walsall,
         releases_recompute(partnership=walsall.partnership)
     cef = FundFactory(code="CEF")
     for start in (2001, 2002, 2003, 2004):
-        AllocationFactory(partnership=walsall.partnership, fund=cef,
-                          year=FinancialYearFactory(start_year=start), amount_pence=1_000_00)
+        year = FinancialYearFactory(start_year=start)
+        ReleasePolicyFactory(fund=cef, year=year, ungoverned=True)
+        AllocationFactory(partnership=walsall.partnership, fund=cef, year=year,
+                          amount_pence=1_000_00)
     walsall.start_review()
     walsall.accredit()
     with django_assert_max_num_queries(RECOMPUTE_QUERY_BUDGET):

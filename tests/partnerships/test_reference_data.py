@@ -3,6 +3,7 @@ allocation with its provenance, the CEF regional budgets; idempotent; all or not
 
 import csv
 import shutil
+from decimal import Decimal
 from fractions import Fraction
 from io import StringIO
 
@@ -12,14 +13,22 @@ from django.db import transaction
 from django.db.models import Sum
 
 from core.models import Provenance, Source
-from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
+from funding.basis import fund_years_without_policy
+from funding.models import (
+    Allocation,
+    FinancialYear,
+    Fund,
+    RecomputeRequest,
+    RegionalBudget,
+    ReleasePolicy,
+)
 from partnerships.models import LocalAuthority, Partnership, Region
 from reference.allocations import apportion
 from reference.common import DATA_DIR
 
 NATIONAL = {2001: 20_000_000_000, 2002: 30_000_000_000, 2003: 40_000_000_000}
 LOADED_MODELS = (Source, Region, LocalAuthority, Partnership, Fund, FinancialYear, Allocation,
-                 RegionalBudget)
+                 RegionalBudget, ReleasePolicy)
 
 
 def load(directory=None) -> str:
@@ -165,6 +174,27 @@ class TestShippedReferenceData:
         totals = dict(budgets.values_list("year__start_year").annotate(total=Sum("amount_pence")))
         assert totals == {2003: 1_200_000_000, 2004: 1_200_000_000}
         assert budgets.get(region__slug="london", year__start_year=2004).amount_pence == 265_448_500
+
+    def test_funds_and_years_no_cycle_governs_are_released_in_full_by_a_policy(self):
+        """No policy releases nothing, so NRF 2001/02 (before accreditation) and CEF (not tied
+        to it) get an explicit one; NRF 2002/03 and 2003/04 wait for their cycles' policies."""
+        policies = {(p.fund.code, p.year.start_year): p for p in
+                    ReleasePolicy.objects.select_related("fund", "year")}
+        assert set(policies) == {("NRF", 2001), ("CEF", 2003), ("CEF", 2004)}
+        for policy in policies.values():
+            assert policy.governing_cycle is None
+            assert {policy.fraction_accredited, policy.fraction_deferred,
+                    policy.fraction_undecided} == {Decimal(1)}
+        assert [(m.fund, m.year) for m in fund_years_without_policy()] == [
+            ("NRF", "2002/03"), ("NRF", "2003/04")]
+
+    def test_a_policy_an_administrator_changed_is_left_alone(self):
+        ReleasePolicy.objects.filter(fund__code="NRF", year__start_year=2001).update(
+            fraction_undecided=Decimal("0.5"))
+        output = load()
+        assert "release-in-full policies: 3 (0 created, 0 changed, 3 unchanged)" in output
+        assert ReleasePolicy.objects.get(fund__code="NRF", year__start_year=2001) \
+            .fraction_undecided == Decimal("0.5")
 
     def test_second_run_changes_nothing(self):
         before = snapshot()

@@ -37,6 +37,7 @@ def build_world() -> dict:
     year = FinancialYearFactory(start_year=2002)
     cycle = CycleFactory(year_start=2002)
     policy = ReleasePolicyFactory(fund=nrf, year=year, governing_cycle=cycle)
+    ReleasePolicyFactory(fund=nrf, year=y2001, ungoverned=True)  # released in full
     source = SourceFactory(key="HL2003")
     regions = {slug: RegionFactory(name=name, slug=slug) for slug, name in REGIONS.items()}
     partnerships = {}
@@ -81,6 +82,8 @@ def generate_national(count: int, *, seed: int = 2002, prefix: str = "Area") -> 
     years = [FinancialYearFactory(start_year=y) for y in (2001, 2002, 2003)]
     cycle = CycleFactory(year_start=2002, requirements=0)
     policy = ReleasePolicyFactory(fund=nrf, year=years[1], governing_cycle=cycle)
+    for ungoverned in (years[0], years[2]):  # released in full, as explicit policies say
+        ReleasePolicyFactory(fund=nrf, year=ungoverned, ungoverned=True)
     regions = [Region.objects.get_or_create(slug=name.lower().replace(" ", "-"),
                                             defaults={"name": name})[0] for name in REGION_NAMES]
     authorities = LocalAuthority.objects.bulk_create([
@@ -123,7 +126,7 @@ def generate_national(count: int, *, seed: int = 2002, prefix: str = "Area") -> 
     for allocation in allocations:
         governed = allocation.year_id == policy.year_id
         state = states[allocation.partnership_id]
-        fraction = rules.fraction_for(state, fractions if governed else None)
+        fraction = rules.fraction_for(state, fractions, governed=governed)
         target = rules.target_released(allocation.amount_pence, fraction)
         if target:
             entries.append(ReleaseEntry(

@@ -1,4 +1,5 @@
-"""Compare every allocation's ledger total with the release rule and report drift.
+"""Compare every allocation's ledger total with the release rule and report drift, and the
+funds and years with allocations but no release policy (nothing of them is released).
 
 Exit status: 0 when the ledger agrees with the rule (or drift was repaired with --repair); 1 when
 drift was found and not repaired, so a scheduler or monitor can alert on it. Partnerships with a
@@ -8,6 +9,7 @@ recompute still owed are listed but are not drift: the outbox settles them.
 from django.core.management.base import BaseCommand, CommandError
 
 from core.money import pounds
+from funding.basis import fund_years_without_policy
 from funding.ledger import releases_reconcile
 
 
@@ -31,6 +33,13 @@ class Command(BaseCommand):
                     f"  {a['fund']} {a['year']}: ledger {pounds(a['ledger_pence'])}, rule "
                     f"{pounds(a['target_pence'])}, drift {a['drift_pence']:+d}p"
                 )
+        for missing in fund_years_without_policy():
+            self.stdout.write(
+                f"No release policy yet for {missing.fund} {missing.year}: "
+                f"{missing.allocations} allocation{'s' if missing.allocations != 1 else ''} "
+                f"({pounds(missing.amount_pence)}), nothing released until an NRU "
+                "administrator sets one."
+            )
         if not run.drift_count:
             self.stdout.write("No drift: every ledger total matches the rule.")
         elif run.repaired:
