@@ -40,6 +40,8 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
 check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run

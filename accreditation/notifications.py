@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.utils import timezone
@@ -45,10 +46,10 @@ def event_notify_enqueue(*, event_id: int) -> bool:
     sending in eager mode, is logged and never undoes or breaks the committed transition."""
     if _suppressed.get():
         return False
-    from .tasks import event_notify as event_notify_task
-
     try:
-        event_notify_task.apply_async(args=[event_id], retry=False)
+        # From the registry (accreditation/tasks.py registers it at start-up): the task calls
+        # this module, and the modules of an app import one way only.
+        current_app.tasks["accreditation.event_notify"].apply_async(args=[event_id], retry=False)
     except Exception:  # the broker, or in eager mode the sending itself
         logger.warning("notification for event %s not sent", event_id, exc_info=True)
         return False
