@@ -76,7 +76,7 @@ class TimelineEntry:
     changes: dict  # field -> [before, after], for edits
 
 
-_TRANSITION_TITLES = {
+_TRANSITION_TITLES: dict[str, str] = {
     Status.SUBMITTED: "Signed off by the chair and submitted",
     Status.UNDER_REVIEW: "Review started by the Government Office",
     Status.DRAFT: "Returned for changes",

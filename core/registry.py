@@ -30,12 +30,18 @@ Registering the same key again (URL name, panel name) replaces the entry, so a s
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-T = TypeVar("T")
+
+class _Ordered(Protocol):
+    @property
+    def order(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Ordered)
 
 
 class Registry(Generic[T]):

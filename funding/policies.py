@@ -166,6 +166,7 @@ def release_policy_change(
                 continue
             override = existing.get(partnership.pk)
             if fraction is None:
+                assert override is not None  # the plan moves only an existing override to none
                 override.delete()
                 del existing[partnership.pk]
             elif override is None:

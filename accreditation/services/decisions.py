@@ -2,7 +2,7 @@
 accredit several at once. Each records a Decision with its areas of concern and its letter, and
 moves the assessment's funding state."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -61,7 +61,7 @@ def _check_concerns(assessment: SelfAssessment, concerns) -> None:
 
 @transaction.atomic
 def assessment_accredit(
-    *, assessment: SelfAssessment, by, concerns: list[Concern] = (), letter: LetterArg = "",
+    *, assessment: SelfAssessment, by, concerns: Sequence[Concern] = (), letter: LetterArg = "",
     summary: str = "", expected_version: int | None = None, on: date | None = None, at=None,
 ) -> SelfAssessment:
     """Accredit, with or without areas of concern. Releases the full allocation."""

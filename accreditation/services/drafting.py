@@ -8,6 +8,7 @@ is recorded in the assessment's history (AssessmentChange)."""
 
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
@@ -120,7 +121,7 @@ def _change_record(
             and last.changes.get("_subject") == changes.get("_subject")
             and at - last.at <= HISTORY_COALESCE_WINDOW
         ):
-            merged = {}
+            merged: dict[str, Any] = {}
             for field in {**last.changes, **changes}:
                 if field.startswith("_"):
                     continue
@@ -238,8 +239,8 @@ def response_save(
     if inclusiveness_note is not None:
         wanted["inclusiveness_note"] = inclusiveness_note
         saved["inclusiveness_note"] = assessment.inclusiveness_note
-    changes = {field: [saved[field], value] for field, value in wanted.items()
-               if saved[field] != value}
+    changes: dict[str, Any] = {field: [saved[field], value] for field, value in wanted.items()
+                               if saved[field] != value}
     if not changes:
         return current
     if current.version != expected_version:
@@ -256,7 +257,7 @@ def response_save(
     current.version += 1
     current.save(update_fields=["self_rating", "case", "version", "updated_at"])
     extra_fields = []
-    if "inclusiveness_note" in changes:
+    if inclusiveness_note is not None and "inclusiveness_note" in changes:
         assessment.inclusiveness_note = inclusiveness_note
         extra_fields.append("inclusiveness_note")
     _draft_touch(assessment, *extra_fields)
