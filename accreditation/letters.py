@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.money import pounds
+from core.money import percent, pounds
 
 from .models import Decision, FundingState, SelfAssessment
 
@@ -23,14 +23,6 @@ UNTIL = {
     FundingState.ACCREDITED: "now that it is accredited",
     FundingState.UNDECIDED: "until a decision",
 }
-
-
-def percent(fraction: Decimal) -> str:
-    """0.6700 -> '67%', 0.675 -> '67.5%'."""
-    text = f"{fraction * 100:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
 
 
 @dataclass(frozen=True)

@@ -9,8 +9,8 @@ class ReportingConfig(AppConfig):
 
     def ready(self):
         from core.registry import navigation_register
-        from partnerships.models import Role
+        from partnerships.models import NATIONAL_ROLES
         from partnerships.permissions import holds_any_role
 
         navigation_register("National dashboard", "reporting:dashboard-show", order=30,
-                            visible=holds_any_role(Role.NRU_ANALYST, Role.NRU_ADMIN))
+                            visible=holds_any_role(*NATIONAL_ROLES))
