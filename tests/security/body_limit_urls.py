@@ -1,6 +1,7 @@
 """The project's URLs plus a probe that reads the whole request body, for
 tests/security/test_request_limits.py: it notes when it starts and when it has read the body, in
-EVENTS and, for a server in another process, in the file named by BODY_PROBE_LOG."""
+EVENTS and, for a server in another process, in the file named by BODY_PROBE_LOG. It answers
+with what it read and the client address the portal sees (core/client_address.py)."""
 
 import os
 
@@ -8,6 +9,7 @@ from django.http import HttpResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
+from core.client_address import client_address
 from lsp_portal.urls import urlpatterns as project_urlpatterns
 
 EVENTS: list[str] = []
@@ -26,7 +28,7 @@ def probe(request):
     _note("started")
     body = request.body
     _note(f"read {len(body)}")
-    return HttpResponse(f"read {len(body)}", content_type="text/plain")
+    return HttpResponse(f"read {len(body)} from {client_address(request)}", content_type="text/plain")
 
 
 urlpatterns = [path("__probe__/", probe), *project_urlpatterns]

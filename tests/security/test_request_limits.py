@@ -8,14 +8,14 @@ here in-process with a body that counts what is read of it, and through a real g
 """
 
 import os
+import shutil
 import socket
 import subprocess
-import sys
 import threading
 import time
-from pathlib import Path
 
 import pytest
+import yaml
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
@@ -24,10 +24,9 @@ from django.urls import reverse
 from accreditation import evidence
 from accreditation.models import EvidenceFile
 
-from . import body_limit_urls
+from . import body_limit_urls, servers
 from .world import build_world
 
-ROOT = Path(__file__).resolve().parents[2]
 FIFTY_MB = 50 * 1024 * 1024
 PROBE = "/__probe__/"
 
@@ -103,9 +102,9 @@ def test_a_chunked_50_mb_body_is_read_only_up_to_the_limit_then_refused(probe):
 def test_bodies_up_to_the_limit_reach_the_view_whole(probe):
     limit = settings.MAX_REQUEST_BODY_BYTES
     declared = _post(Client(), CountedBody(limit), declared=limit, content_type="application/octet-stream")
-    assert declared.status_code == 200 and declared.text == f"read {limit}"
+    assert declared.status_code == 200 and declared.text == f"read {limit} from 127.0.0.1"
     chunked = _post(Client(), CountedBody(limit), declared=None, content_type="application/octet-stream")
-    assert chunked.status_code == 200 and chunked.text == f"read {limit}"
+    assert chunked.status_code == 200 and chunked.text == f"read {limit} from 127.0.0.1"
     assert probe == ["started", f"read {limit}"] * 2
 
 
@@ -145,91 +144,154 @@ def test_an_evidence_file_of_exactly_10_mb_still_goes_through_the_form():
     assert stored.size == evidence.MAX_FILE_BYTES
 
 
-# --- Through gunicorn --------------------------------------------------------------------------
+# --- Through gunicorn, and nginx in front of it as in docker-compose.yml ----------------------------
 
 
 @pytest.fixture(scope="module")
 def gunicorn(tmp_path_factory):
-    """A real gunicorn (one sync worker) serving the project with the probe."""
-    folder = tmp_path_factory.mktemp("probe")
-    log, errors = folder / "events.log", folder / "gunicorn.log"
-    log.touch()
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DJANGO_SETTINGS_MODULE")}
-    env.update(DJANGO_SETTINGS_MODULE="tests.security.body_limit_settings", BODY_PROBE_LOG=str(log),
-               STATICFILES_STORAGE="django.contrib.staticfiles.storage.StaticFilesStorage")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "lsp_portal.wsgi:application", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--timeout", "60", "--chdir", str(ROOT)],
-        env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=(stderr := errors.open("w")))
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            break
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                stderr.close()
-                pytest.fail(f"gunicorn did not start: {errors.read_text()[-2000:]}")
-            time.sleep(0.2)
-    yield ("127.0.0.1", port), log
-    server.terminate()
-    server.wait(timeout=10)
-    stderr.close()
+    with servers.gunicorn(tmp_path_factory.mktemp("gunicorn")) as server:
+        yield server
 
 
-def _headers(lines: list[str]) -> bytes:
-    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+@pytest.fixture(scope="module")
+def proxy(gunicorn, tmp_path_factory):
+    if not servers.nginx_path():
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail("REQUIRE_SERVICES=1 but nginx is not installed (set NGINX_PATH)", pytrace=False)
+        pytest.skip("nginx is not installed (set NGINX_PATH)")
+    with servers.nginx(tmp_path_factory.mktemp("nginx"), gunicorn) as server:
+        yield server
 
 
-def _read_until_closed(sock: socket.socket, into: bytearray) -> None:
-    try:
-        while chunk := sock.recv(65536):
-            into.extend(chunk)
-    except OSError:
-        pass
+@pytest.fixture
+def events(gunicorn):
+    gunicorn.probe_log.write_text("")
+    return gunicorn.probe_events
 
 
-def test_gunicorn_answers_a_declared_50_mb_body_413_before_a_byte_of_it_is_sent(gunicorn):
-    address, log = gunicorn
-    with socket.create_connection(address, timeout=15) as sock:
-        sock.sendall(_headers([
-            f"POST {PROBE} HTTP/1.1", f"Host: {address[0]}", "Content-Type: application/octet-stream",
-            f"Content-Length: {FIFTY_MB}", "Connection: close"]))
-        # No body is sent at all: an application that read it would wait for it (and time out).
-        received = bytearray()
-        started = time.monotonic()
-        _read_until_closed(sock, received)
-    assert received.startswith(b"HTTP/1.1 413"), bytes(received[:200])
-    assert time.monotonic() - started < 10
-    assert b"What you sent is too big" in received
-    assert log.read_text() == ""
+def _declared(server, length: int, body: bytes = b"", spoofed: str = "") -> bytes:
+    """POST to the probe declaring `length`, sending only `body` of it, and the answer."""
+    received = bytearray()
+    with socket.create_connection(server.address, timeout=15) as sock:
+        sock.sendall(servers.request_head(
+            "POST", PROBE, server.host, "Content-Type: application/octet-stream",
+            f"Content-Length: {length}", "Connection: close",
+            *([f"X-Forwarded-For: {spoofed}"] if spoofed else [])) + body)
+        servers.read_response(sock, received)
+    return bytes(received)
 
 
-def test_gunicorn_stops_reading_a_chunked_50_mb_body_at_the_limit_and_answers_413(gunicorn):
-    address, log = gunicorn
+def _chunked(server, size: int) -> tuple[bytes, int]:
+    """POST `size` bytes to the probe chunked, with no length: the answer and how much of the
+    body the server let the client send before it answered and closed the connection."""
     received = bytearray()
     sent = 0
-    with socket.create_connection(address, timeout=30) as sock:
-        sock.sendall(_headers([
-            f"POST {PROBE} HTTP/1.1", f"Host: {address[0]}", "Content-Type: application/octet-stream",
-            "Transfer-Encoding: chunked", "Connection: close"]))
-        reader = threading.Thread(target=_read_until_closed, args=(sock, received), daemon=True)
+    with socket.create_connection(server.address, timeout=30) as sock:
+        sock.sendall(servers.request_head(
+            "POST", PROBE, server.host, "Content-Type: application/octet-stream",
+            "Transfer-Encoding: chunked", "Connection: close"))
+        reader = threading.Thread(target=servers.read_response, args=(sock, received), daemon=True)
         reader.start()
         chunk = b"a" * 65536
         frame = f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n"
         try:
-            while sent < FIFTY_MB:
+            while sent < size and reader.is_alive():
                 sock.sendall(frame)
                 sent += len(chunk)
             sock.sendall(b"0\r\n\r\n")
         except OSError:
             pass  # the server answered and closed the connection: the rest was never taken
         reader.join(timeout=30)
-    assert received.startswith(b"HTTP/1.1 413"), bytes(received[:200])
-    assert b"What you sent is too big" in received
+    return bytes(received), sent
+
+
+def _is_the_413_page_over_http(response: bytes) -> bool:
+    return (servers.status_of(response) == 413
+            and "<title>What you sent is too big – LSP Portal</title>".encode() in response)
+
+
+def test_gunicorn_answers_a_declared_50_mb_body_413_before_a_byte_of_it_is_sent(gunicorn, events):
+    # No body is sent at all: an application that read it would wait for it (and time out).
+    started = time.monotonic()
+    response = _declared(gunicorn, FIFTY_MB)
+    assert _is_the_413_page_over_http(response), response[:300]
+    assert time.monotonic() - started < 10
+    assert events() == []
+
+
+def test_gunicorn_stops_reading_a_chunked_50_mb_body_at_the_limit_and_answers_413(gunicorn, events):
+    response, sent = _chunked(gunicorn, FIFTY_MB)
+    assert _is_the_413_page_over_http(response), response[:300]
     assert sent < FIFTY_MB, "the server took all 50 MB"
-    assert log.read_text().split() == ["started"]
+    assert events() == ["started"]
+
+
+def test_the_proxy_answers_a_declared_50_mb_body_with_the_portals_413_page_unread(proxy, events):
+    started = time.monotonic()
+    response = _declared(proxy, FIFTY_MB)
+    assert _is_the_413_page_over_http(response), response[:300]
+    assert time.monotonic() - started < 10
+    assert events() == [], "the body reached the portal's view"
+
+
+def test_the_proxy_refuses_a_chunked_50_mb_body_at_the_limit(proxy, events):
+    response, sent = _chunked(proxy, FIFTY_MB)
+    assert _is_the_413_page_over_http(response), response[:300]
+    assert sent < FIFTY_MB
+    assert events() == []
+
+
+def test_the_proxy_and_the_portal_have_the_same_limit(proxy, events):
+    limit = settings.MAX_REQUEST_BODY_BYTES
+    at_limit = _declared(proxy, limit, b"a" * limit)
+    assert servers.status_of(at_limit) == 200, at_limit[:300]
+    assert at_limit.endswith(f"read {limit} from 127.0.0.1".encode())
+    over = _declared(proxy, limit + 1, b"a" * (limit + 1))
+    assert _is_the_413_page_over_http(over), over[:300]
+    assert events() == ["started", f"read {limit}"]
+
+
+def test_behind_the_proxy_the_portal_sees_the_client_not_what_it_wrote(proxy, events):
+    """The proxy appends the address it was called from to X-Forwarded-For; with
+    TRUSTED_PROXY_COUNT=1 that is the address the portal throttles sign-ins by."""
+    answer = _declared(proxy, 5, b"hello", spoofed="192.0.2.66")
+    assert answer.endswith(b"read 5 from 127.0.0.1"), answer[-200:]
+
+
+# --- docker-compose.yml -------------------------------------------------------------------------
+
+
+def _compose() -> dict:
+    return yaml.safe_load((servers.ROOT / "docker-compose.yml").read_text())
+
+
+def _default(value: str) -> str:
+    """'${NAME:-default}' -> 'default'."""
+    assert value.startswith("${") and ":-" in value, value
+    return value[value.index(":-") + 2:-1]
+
+
+def test_compose_puts_the_proxy_in_front_of_gunicorn_with_the_same_limit():
+    services = _compose()["services"]
+    web, proxy = services["web"], services["proxy"]
+    assert "ports" not in web, "gunicorn must be reached only through the proxy"
+    assert proxy["image"].startswith("nginx:")
+    assert proxy["ports"] == ["8000:80"]
+    assert "./deploy/nginx/templates:/etc/nginx/templates:ro" in proxy["volumes"]
+    limit = str(settings.MAX_REQUEST_BODY_BYTES)
+    assert _default(proxy["environment"]["MAX_REQUEST_BODY_BYTES"]) == limit
+    assert _default(web["environment"]["MAX_REQUEST_BODY_BYTES"]) == limit
+    assert _default(web["environment"]["TRUSTED_PROXY_COUNT"]) == "1"
+    template = servers.NGINX_TEMPLATE.read_text()
+    assert "client_max_body_size ${MAX_REQUEST_BODY_BYTES};" in template
+    assert "server web:8000;" in template and "listen 80;" in template
+
+
+def test_the_compose_file_validates():
+    if not shutil.which("docker-compose"):
+        pytest.skip("docker-compose is not installed")
+    env = {k: v for k, v in os.environ.items() if k != "SECRET_KEY"}
+    result = subprocess.run(["docker-compose", "-f", "docker-compose.yml", "config", "-q"],
+                            cwd=servers.ROOT, env={**env, "SECRET_KEY": "validate-only"},
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
