@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
+from . import servers
 from .matrix import request_as, url_for
 from .permission_table import EXPECTED
 from .world import build_world
@@ -129,3 +130,29 @@ def test_static_files_and_error_pages_carry_the_policy_too(world):
         assert set(_policy(answer.headers)) >= MUST_DENY, url
     sign_in = Client().get(reverse("core:sign-in"))
     assert _policy(sign_in.headers) == dict.fromkeys(settings.PERMISSIONS_POLICY_DENIED, "()")
+
+
+@pytest.mark.e2e
+def test_chromium_applies_the_policy_and_knows_every_feature_in_it(require_chromium, tmp_path):
+    """The header is in force in a real browser, and names nothing Chromium does not know (it
+    would warn about it in the console). The page comes from a real gunicorn."""
+    from playwright.sync_api import sync_playwright
+
+    with servers.gunicorn(tmp_path) as server, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=require_chromium,
+                                             args=["--no-sandbox", "--headless", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            messages = []
+            page.on("console", lambda m: messages.append(m.text))
+            answer = page.goto(f"http://{server.host}:{server.port}{reverse('core:sign-in')}")
+            page.wait_for_timeout(300)  # console messages arrive asynchronously
+            denied = page.evaluate("names => names.filter(n => !document.featurePolicy.allowsFeature(n))",
+                                   settings.PERMISSIONS_POLICY_DENIED)
+            known = page.evaluate("() => document.featurePolicy.features()")
+        finally:
+            browser.close()
+    assert answer.status == 200
+    assert denied == settings.PERMISSIONS_POLICY_DENIED
+    assert set(settings.PERMISSIONS_POLICY_DENIED) <= set(known)
+    assert not [m for m in messages if "Permissions-Policy" in m], messages
