@@ -44,8 +44,9 @@ NOT_PAGE_DIRECTORIES = {
 # Files named "_*.html" are partials (a table, a form, breadcrumbs) included in pages.
 
 # Rendered here without their error condition (served through a route on the live server's
-# origin, so the page's styles load); 404.html is reached for real.
-ERROR_PAGES = ("400.html", "403.html", "403_csrf.html", "500.html")
+# origin, so the page's styles load); 404.html is reached for real. 413.html is reached for real
+# in tests/security/test_request_limits.py.
+ERROR_PAGES = ("400.html", "403.html", "403_csrf.html", "413.html", "500.html")
 
 
 def page_templates() -> set[str]:
