@@ -31,6 +31,7 @@ TAG_COLOURS = {
     "accredited": "green",
     "accredited_with_concerns": "turquoise",
     "deferred": "orange",
+    "response_received": "blue",
     "returned": "purple",
     "undecided": "grey",
     # the reviewer's queue
