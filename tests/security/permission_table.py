@@ -7,11 +7,11 @@ partnerships of region 1). The answers are classes of status code:
     200    any 2xx (a page, a file, JSON)       login  redirect to a sign-in page
     302    any other redirect                   400 401 403 404 405 409   that status
 
-The rules behind them (DESIGN §6): signed out, a private page sends you to sign in; signed in
-without scope, you get 404, never someone else's data and never a hint that it exists (405
-answers only where the method is refused before anything is looked up); public pages answer
-everyone. POSTs are sent with an empty body: the answer is a form with errors, a redirect with
-a message, or a refusal, never a 500.
+The rules behind them (docs/adr/0010-who-sees-what.md): signed out, a private page sends you
+to sign in; signed in without scope, you get 404, never someone else's data and never a hint
+that it exists (405 answers only where the method is refused before anything is looked up);
+public pages answer everyone. POSTs are sent with an empty body: the answer is a form with
+errors, a redirect with a message, or a refusal, never a 500.
 
 A URL added to the project without lines here fails tests/security/test_permission_matrix.py.
 """
@@ -32,6 +32,10 @@ URL_KWARGS = {
     "accreditation:assessment-decision": {"pk": "a_2002.pk"},
     "accreditation:decision-letter": {"pk": "a_2002.pk", "decision_pk": "a_decision.pk"},
     "accreditation:assessment-history": {"pk": "a_draft.pk"},
+    "accreditation:deferral-response": {"pk": "a_2002.pk"},
+    "accreditation:deferral-concern": {"pk": "a_2002.pk", "concern_pk": "a_concern.pk"},
+    "accreditation:deferral-answer": {"pk": "a_2002.pk", "code": "'R1'"},
+    "accreditation:deferral-sign-off": {"pk": "a_2002.pk"},
     "review:assessment-detail": {"pk": "c_review.pk"},
     "review:assessment-start": {"pk": "d_submitted.pk"},
     "review:response-rate": {"pk": "c_review.pk", "requirement_pk": "c_requirement.pk"},
@@ -107,6 +111,16 @@ accreditation:decision-letter             GET     login 200   404   200   404   
                                           POST    login 405   404   405   404   404   404   404
 accreditation:assessment-history          GET     login 200   404   200   404   404   404   404
                                           POST    login 405   404   405   404   404   404   404
+# Responding to a deferral: the officers write, the chair reads and signs off. An officer who
+# tries to sign off is told only the chair can (403); reviewers read the response on their page.
+accreditation:deferral-response           GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-concern            GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-answer             GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-sign-off           GET     login 403   404   200   404   404   404   404
+                                          POST    login 403   404   200   404   404   404   404
 
 # Government Office reviewers, for their own region's assessments.
 review:queue                              GET     login 404   404   404   200   200   404   404
