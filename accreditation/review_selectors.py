@@ -103,10 +103,10 @@ def review_timing(review_date: date | None, today: date) -> str:
         return ""
     days = (review_date - today).days
     if days > 0:
-        return f"{days} day{'s' if days != 1 else ''} to go"
+        return f"{days:,} day{'s' if days != 1 else ''} to go"
     if days == 0:
         return "due today"
-    return f"overdue by {-days} day{'s' if days != -1 else ''}"
+    return f"overdue by {-days:,} day{'s' if days != -1 else ''}"
 
 
 def with_response_dates(assessments: QuerySet[SelfAssessment]) -> QuerySet[SelfAssessment]:
