@@ -126,8 +126,9 @@ def letter_compose(decision: Decision, *, effects: list[FundingEffect]) -> str:
         f"{chair_line}, {partnership.name}\n{partnership.accountable_body} (accountable body)",
         f"Dear {chair.representative if chair and chair.representative else 'Chair'},",
         f"Accreditation of {partnership.name}: {assessment.cycle.name}",
-        f"This letter closes review round {decision.review_round}.",
     ]
+    if outcome != Outcome.RETURNED:  # a return leaves the round open until it is resubmitted
+        paras.append(f"This letter closes review round {decision.review_round}.")
     deferral = (assessment.decisions.filter(outcome=Outcome.DEFERRED,
                                             review_round=decision.review_round - 1)
                 .order_by("-decided_at", "-id").first() if decision.review_round > 1 else None)

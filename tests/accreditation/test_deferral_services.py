@@ -10,7 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from accreditation import evidence
-from accreditation.letters import funding_effects, letter_writer
+from accreditation.letters import funding_effects, letter_compose, letter_writer
 from accreditation.models import (
     AccreditationEvent,
     AssessmentChange,
@@ -272,6 +272,18 @@ def test_a_review_after_a_deferral_cannot_be_returned_for_changes(walsall, commi
     with pytest.raises(ApplicationError, match="cannot be returned for changes"):
         assessment_return(assessment=a, by=w.reviewer, reasons={r1.pk: "Say more."})
     assert w.assessment().status == Status.UNDER_REVIEW
+
+
+def test_letters_say_which_round_they_close_and_a_return_closes_none(walsall):
+    w = walsall
+    assert "This letter closes review round 1." in letter_compose(w.decision, effects=[])
+    a = SelfAssessmentFactory(under_review=True)
+    reviewer = a.reviewer
+    first = a.cycle.requirements.order_by("order").first()
+    returned = assessment_return(assessment=a, by=reviewer, reasons={first.pk: "Say more."},
+                                 letter=letter_writer(effects=[]))
+    letter_text = returned.decisions.get().letter
+    assert "We are returning" in letter_text and "closes review round" not in letter_text
 
 
 # --- What the response shows ---------------------------------------------------------------------
