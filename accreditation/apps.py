@@ -35,6 +35,7 @@ def _register_pages():
         Status.ACCREDITED: "green",
         Decision.Outcome.ACCREDITED_WITH_CONCERNS: "turquoise",
         Status.DEFERRED: "orange",
+        Status.RESPONSE_RECEIVED: "blue",
         Decision.Outcome.RETURNED: "purple",
         FundingState.UNDECIDED: "grey",
         # the reviewer's queue (and "not started" on the partnership's own page)

@@ -2,7 +2,12 @@
 
 - submitted: the region's Government Office reviewers, so the queue is worked;
 - a decision (accredit, defer, return): the partnership's officers and chairs, with the letter;
-- a deferred partnership's review date: its region's reviewers, 7 days before and on the day.
+- a response to a deferral ready for sign-off: the partnership's chairs;
+- a response to a deferral signed off: the region's reviewers;
+- a deferred partnership's review date: its region's reviewers, 7 days before and on the day,
+  saying whether its response has arrived.
+
+One function per kind of email, so that each can be handed to an outbox on its own.
 
 The console backend is the default; SMTP (or the compose mail catcher) through EMAIL_* settings.
 """
@@ -16,11 +21,11 @@ from datetime import date, timedelta
 from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.utils import timezone
 
+from core import clock
 from partnerships.models import Role, RoleAssignment
 
-from .models import AccreditationEvent, Decision, SelfAssessment, Status
+from .models import AWAITING_REVIEW, AccreditationEvent, Decision, SelfAssessment, Status
 
 logger = logging.getLogger(__name__)
 
@@ -56,8 +61,26 @@ def event_notify_enqueue(*, event_id: int) -> bool:
     return True
 
 
+def sign_off_request_notify_enqueue(*, response_id: int) -> bool:
+    """Hand the chair's "please sign off the response" email to Celery; called on commit, and
+    like event_notify_enqueue never breaks what was committed."""
+    if _suppressed.get():
+        return False
+    try:
+        current_app.tasks["accreditation.sign_off_request_notify"].apply_async(
+            args=[response_id], retry=False)
+    except Exception:  # the broker, or in eager mode the sending itself
+        logger.warning("sign-off request for response %s not sent", response_id, exc_info=True)
+        return False
+    return True
+
+
 def _emails(assignments) -> list[str]:
     return sorted({a.user.email for a in assignments.select_related("user") if a.user.is_active})
+
+
+def partnership_chairs(partnership) -> list[str]:
+    return _emails(RoleAssignment.objects.filter(partnership=partnership, role=Role.LSP_CHAIR))
 
 
 def partnership_contacts(partnership) -> list[str]:
@@ -88,7 +111,59 @@ def event_notify(*, event_id: int) -> int:
         return _decision_send(event.decision)
     if event.to_status == Status.SUBMITTED:
         return _submitted_send(event.assessment)
+    if event.to_status == Status.RESPONSE_RECEIVED:
+        return _response_received_send(event.assessment)
     return 0
+
+
+def _when(day: date) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def _response_received_send(assessment: SelfAssessment) -> int:
+    """The region's reviewers: the partnership's response to its deferral has arrived."""
+    to = region_reviewers(assessment.partnership.region)
+    if not to:
+        return 0
+    review = (f" Its review is due on {_when(assessment.review_date)}."
+              if assessment.review_date else "")
+    body = (
+        f"{assessment.partnership.name} has responded to the areas of concern of its deferred "
+        f"{assessment.cycle.name} accreditation, signed off by its chair, for review round "
+        f"{assessment.review_round + 1}.{review}\n\nThe response is on the partnership's review "
+        "page, beside each area of concern."
+    )
+    return EmailMessage(
+        subject=f"Response received: {_title(assessment)}", body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL, to=to,
+    ).send()
+
+
+def sign_off_request_send(*, response_id: int) -> int:
+    """The partnership's chairs: an officer asks them to sign off the response to a deferral."""
+    from .models import DeferralResponse
+
+    response = (DeferralResponse.objects.select_related(
+        "assessment__partnership", "assessment__cycle", "sign_off_requested_by")
+        .filter(pk=response_id).first())
+    if response is None or response.signed_off_at or not response.sign_off_requested_at:
+        return 0  # signed off, or changed (which withdraws the request) before this was sent
+    assessment = response.assessment
+    to = partnership_chairs(assessment.partnership)
+    if not to:
+        return 0
+    review = (f" before the review on {_when(assessment.review_date)}"
+              if assessment.review_date else "")
+    body = (
+        f"{response.sign_off_requested_by} has written {assessment.partnership.name}'s response "
+        f"to the areas of concern of its deferred {assessment.cycle.name} accreditation and asks "
+        f"you, as chair, to sign it off{review}.\n\nSign in to the LSP Portal, read the "
+        "response and sign it off to send it to the Government Office."
+    )
+    return EmailMessage(
+        subject=f"Sign off the response to the deferral: {_title(assessment)}", body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL, to=to,
+    ).send()
 
 
 def _submitted_send(assessment: SelfAssessment) -> int:
@@ -125,9 +200,9 @@ def _decision_send(decision: Decision) -> int:
 def review_reminders_send(*, today: date | None = None) -> int:
     """Remind each region's reviewers of deferred partnerships due for review in 7 days or today.
     Run once a day by Celery beat; returns how many messages went out."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     due = SelfAssessment.objects.filter(
-        status=Status.DEFERRED,
+        status__in=AWAITING_REVIEW,
         review_date__in=[today + timedelta(days=d) for d in REMINDER_DAYS],
     ).select_related("partnership__local_authority__region", "cycle")
     sent = 0
@@ -137,12 +212,16 @@ def review_reminders_send(*, today: date | None = None) -> int:
             continue
         days = (assessment.review_date - today).days
         when = "today" if days == 0 else f"on {assessment.review_date:%-d %B %Y}, in {days} days"
+        response = ("Its response to the areas of concern has arrived, signed off by its chair."
+                    if assessment.status == Status.RESPONSE_RECEIVED
+                    else "No response to the areas of concern has arrived yet; you can review it "
+                         "without one.")
         sent += EmailMessage(
             subject=f"Review due: {_title(assessment)}",
             body=(
                 f"{assessment.partnership.name}'s deferred {assessment.cycle.name} accreditation is "
-                f"due for review {when}.\n\nYou can start the review from your region's queue "
-                "on or after the review date."
+                f"due for review {when}. {response}\n\nYou can start the review from your "
+                "region's queue on or after the review date."
             ),
             from_email=settings.DEFAULT_FROM_EMAIL, to=to,
         ).send()

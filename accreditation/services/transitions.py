@@ -45,6 +45,11 @@ def conflict_error(locked: SelfAssessment) -> ConflictError:
                 f"{name} was already {_ALREADY[locked.status]} by {last.actor_label} "
                 f"{time_phrase(last.at)}; nothing you entered was applied."
             )
+        if locked.status == Status.RESPONSE_RECEIVED:
+            return ConflictError(
+                f"{name}'s response to the deferral was signed off by {last.actor_label} "
+                f"{time_phrase(last.at)}; nothing you entered was applied."
+            )
         if last.from_status == Status.UNDER_REVIEW and locked.status == Status.DRAFT:
             return ConflictError(
                 f"{name} was already returned for changes by {last.actor_label} "

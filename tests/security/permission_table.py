@@ -32,6 +32,10 @@ URL_KWARGS = {
     "accreditation:assessment-decision": {"pk": "a_2002.pk"},
     "accreditation:decision-letter": {"pk": "a_2002.pk", "decision_pk": "a_decision.pk"},
     "accreditation:assessment-history": {"pk": "a_draft.pk"},
+    "accreditation:deferral-response": {"pk": "a_2002.pk"},
+    "accreditation:deferral-concern": {"pk": "a_2002.pk", "concern_pk": "a_concern.pk"},
+    "accreditation:deferral-answer": {"pk": "a_2002.pk", "code": "'R1'"},
+    "accreditation:deferral-sign-off": {"pk": "a_2002.pk"},
     "review:assessment-detail": {"pk": "c_review.pk"},
     "review:assessment-start": {"pk": "d_submitted.pk"},
     "review:response-rate": {"pk": "c_review.pk", "requirement_pk": "c_requirement.pk"},
@@ -107,6 +111,16 @@ accreditation:decision-letter             GET     login 200   404   200   404   
                                           POST    login 405   404   405   404   404   404   404
 accreditation:assessment-history          GET     login 200   404   200   404   404   404   404
                                           POST    login 405   404   405   404   404   404   404
+# Responding to a deferral: the officers write, the chair reads and signs off. An officer who
+# tries to sign off is told only the chair can (403); reviewers read the response on their page.
+accreditation:deferral-response           GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-concern            GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-answer             GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-sign-off           GET     login 403   404   200   404   404   404   404
+                                          POST    login 403   404   200   404   404   404   404
 
 # Government Office reviewers, for their own region's assessments.
 review:queue                              GET     login 404   404   404   200   200   404   404

@@ -114,8 +114,11 @@ def accepted(name: str, status: int, content_type: str, body: str) -> bool:
         return True
     if status == 200 and content_type.startswith("application/json"):
         return True
-    # The requirement page saves the answer before it checks an attached file, and says so.
-    return name == "accreditation:response-edit" and "Your answer has been saved" in body
+    # The requirement page saves the answer (and an area of concern's page the progress) before
+    # it checks an attached file, and says so.
+    return ((name == "accreditation:response-edit" and "Your answer has been saved" in body)
+            or (name == "accreditation:deferral-concern"
+                and "Your progress has been saved" in body))
 
 
 def attack_form(world: World, name: str, role: str, url: str, fields, files) -> None:
