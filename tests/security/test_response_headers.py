@@ -62,26 +62,26 @@ def test_exports_letters_evidence_and_api_answers_are_no_store(world):
     """The kinds of answer named in the assessment, each checked to be what it says it is."""
     seen = {}
     for name, role in [
-        ("dashboard:dashboard-export-csv", "analyst"),
-        ("dashboard:dashboard-export-xlsx", "analyst"),
+        ("reporting:dashboard-export-csv", "analyst"),
+        ("reporting:dashboard-export-xlsx", "analyst"),
         ("review:decision-letter-pdf", "reviewer_1"),
         ("accreditation:evidence-download", "officer_a"),
-        ("public:decisions-csv", "officer_a"),
-        ("api:decision-list", "analyst"),
+        ("reporting_public:decisions-csv", "officer_a"),
+        ("reporting_api:decision-list", "analyst"),
     ]:
         answer = request_as(world, role, "GET", url_for(world, name), name=name)
         assert answer.status == 200, (name, answer.status)
         seen[name] = answer.content_type
         assert answer.headers["Cache-Control"] == NO_STORE, (name, answer.headers.get("Cache-Control"))
-    assert seen["dashboard:dashboard-export-csv"].startswith("text/csv")
-    assert "spreadsheetml" in seen["dashboard:dashboard-export-xlsx"]
+    assert seen["reporting:dashboard-export-csv"].startswith("text/csv")
+    assert "spreadsheetml" in seen["reporting:dashboard-export-xlsx"]
     assert seen["review:decision-letter-pdf"] == "application/pdf"
-    assert seen["api:decision-list"].startswith("application/json")
+    assert seen["reporting_api:decision-list"].startswith("application/json")
 
 
 def test_an_api_answer_to_a_token_is_no_store(world):
     token = Token.objects.create(user=world.analyst)
-    answer = Client().get(reverse("api:partnership-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
+    answer = Client().get(reverse("reporting_api:partnership-list"), HTTP_AUTHORIZATION=f"Token {token.key}")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == NO_STORE
 
@@ -89,13 +89,13 @@ def test_an_api_answer_to_a_token_is_no_store(world):
 def test_public_pages_for_someone_signed_out_keep_their_caching(world):
     """No-store is for answers that are someone's; a public page to nobody in particular is not
     made uncacheable (nor given a policy it did not have)."""
-    for name in ["public:decisions-show", "public:decisions-csv", "public:decisions-json",
+    for name in ["reporting_public:decisions-show", "reporting_public:decisions-csv", "reporting_public:decisions-json",
                  "core:accessibility"]:
         answer = request_as(world, "anonymous", "GET", url_for(world, name), name=name)
         assert answer.status == 200, name
         assert "no-store" not in answer.headers.get("Cache-Control", ""), name
     # The same public page to someone signed in carries their name in the header: no-store.
-    signed_in = request_as(world, "officer_a", "GET", url_for(world, "public:decisions-show"))
+    signed_in = request_as(world, "officer_a", "GET", url_for(world, "reporting_public:decisions-show"))
     assert signed_in.headers["Cache-Control"] == NO_STORE
 
 
