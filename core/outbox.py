@@ -235,6 +235,11 @@ def emails_sweep(*, limit: int = 500) -> int:
 # --- for NRU administrators -------------------------------------------------------------------
 
 
+def emails_waiting() -> QuerySet[OutboxEmail]:
+    """Emails not sent yet and not given up: owed, or being sent."""
+    return OutboxEmail.objects.filter(status__in=[Status.OWED, Status.SENDING])
+
+
 def emails_failed() -> QuerySet[OutboxEmail]:
     """Emails given up after their last attempt, newest first. Not scoped: the caller decides
     who may read them (reporting: NRU administrators)."""
