@@ -34,7 +34,7 @@ from contextvars import ContextVar
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.mail import EmailMessage
+from django.core.mail import EmailMessage, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Now
@@ -171,7 +171,7 @@ def email_send(*, email_id: int) -> bool:
         return False
     email = OutboxEmail.objects.get(pk=email_id)
     try:
-        email_message(email).send()
+        _deliver(email_message(email))
     except Exception as exc:  # the mail server, the network, the attachment, the time limit
         _attempt_failed(email_id=email_id, attempt=attempt, error=exc)
         return False
@@ -191,6 +191,20 @@ def email_send(*, email_id: int) -> bool:
     if not marked:
         logger.warning("email %s sent, but attempt %s had been taken over", email_id, attempt)
     return True
+
+
+def _deliver(message: EmailMessage) -> None:
+    """Hand the message to the mail server. Once the server has accepted it, nothing that goes
+    wrong afterwards (saying goodbye to the server) counts as a failure to send it."""
+    connection = get_connection()
+    connection.open()
+    try:
+        connection.send_messages([message])
+    finally:
+        try:
+            connection.close()
+        except Exception:  # the message is already accepted (or already failed)
+            logger.warning("closing the mail connection failed", exc_info=True)
 
 
 def _attempt_failed(*, email_id: int, attempt: int, error: Exception) -> None:

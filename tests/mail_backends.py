@@ -2,6 +2,8 @@
 process's environment).
 
 - `FailingBackend`: every send raises SMTPServerDisconnected, as a mail server that is down.
+- `GoodbyeFailsBackend`: the locmem backend (messages in `django.core.mail.outbox`) whose
+  connection fails to close, as a server that accepts the message and then stops answering.
 - `SlowFileBackend`: Django's file backend (a file per connection, in EMAIL_FILE_PATH), slowed
   on the first attempt of each message, so a test can kill the worker mid-send. The environment
   says where and how long: EMAIL_TEST_SLOW="before:30" waits before the message is written (the
@@ -18,6 +20,7 @@ from smtplib import SMTPServerDisconnected
 
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.backends.filebased import EmailBackend as FileBackend
+from django.core.mail.backends.locmem import EmailBackend as LocmemBackend
 
 SEPARATOR = b"-" * 79
 
@@ -25,6 +28,11 @@ SEPARATOR = b"-" * 79
 class FailingBackend(BaseEmailBackend):
     def send_messages(self, email_messages):
         raise SMTPServerDisconnected("Connection unexpectedly closed")
+
+
+class GoodbyeFailsBackend(LocmemBackend):
+    def close(self):
+        raise TimeoutError("timed out saying QUIT")
 
 
 class SlowFileBackend(FileBackend):

@@ -122,6 +122,15 @@ def test_an_email_being_sent_is_not_sent_by_another_worker(mailoutbox):
     assert mailoutbox == [] and fresh(email).attempts == 1
 
 
+def test_a_message_accepted_is_sent_even_if_the_goodbye_fails(settings, mailoutbox):
+    """Once the server has taken the message, a failure to close the connection is not a
+    failed attempt (which would send it again)."""
+    settings.EMAIL_BACKEND = "tests.mail_backends.GoodbyeFailsBackend"
+    email = record()
+    assert email_send(email_id=email.pk) is True
+    assert fresh(email).status == Status.SENT and len(mailoutbox) == 1
+
+
 def test_the_attachment_is_made_when_the_email_is_sent(mailoutbox):
     made = []
 
