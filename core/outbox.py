@@ -115,6 +115,7 @@ def email_record(*, key: str, kind: str, to: Iterable[str], subject: str, body: 
     })
     if not created:
         return None
+    email.refresh_from_db(fields=["due_at"])  # as the database wrote it, not the expression
     transaction.on_commit(lambda: email_enqueue(email_id=email.pk))
     return email
 

@@ -91,6 +91,7 @@ def test_the_same_key_is_recorded_once(django_capture_on_commit_callbacks, mailo
         first = record()
         assert record(subject="Again") is None
     assert OutboxEmail.objects.get().pk == first.pk
+    assert first.due_at > first.created_at  # the row as written, not the expression
     assert [m.subject for m in mailoutbox] == ["Hello"]
 
 
