@@ -291,10 +291,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.releases_reconcile",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Deferred partnerships due for review in 7 days or today: remind the region's reviewers.
-    "review-reminders-daily": {
+    # Emails owed past their due time, or stuck while sending: hand them to the worker again.
+    "emails-owed": {
+        "task": "core.emails_sweep",
+        "schedule": 60.0,
+    },
+    # Deferred partnerships due for review (7 days before, and on the day): remind the region's
+    # reviewers. Each reminder is due on or after its date and recorded once, so this may run
+    # often, and a run the scheduler missed is made up by the next.
+    "review-reminders": {
         "task": "accreditation.review_reminders_send",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": crontab(minute=5),
     },
 }
 
@@ -302,6 +309,19 @@ CELERY_BEAT_SCHEDULE = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# A mail server that stops answering must not hold a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+if env.str("EMAIL_FILE_PATH", default=""):  # for django.core.mail.backends.filebased
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+# The email outbox (core/outbox.py, docs/adr/0014-email-outbox.md): attempts before a message is
+# marked failed and listed for NRU administrators; the first wait after a failure (then x4 each
+# time); how long a new message is left to the hand-off at commit before the sweep sends it;
+# how long an attempt may be "sending" before it is presumed dead (more than the send task's
+# 90-second time limit).
+EMAIL_OUTBOX_MAX_ATTEMPTS = env.int("EMAIL_OUTBOX_MAX_ATTEMPTS", default=5)
+EMAIL_OUTBOX_RETRY_SECONDS = env.int("EMAIL_OUTBOX_RETRY_SECONDS", default=60)
+EMAIL_OUTBOX_GRACE_SECONDS = env.int("EMAIL_OUTBOX_GRACE_SECONDS", default=60)
+EMAIL_OUTBOX_LEASE_SECONDS = env.int("EMAIL_OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lsp-portal@nru.example")
 
 # --- Demo -------------------------------------------------------------------------------------

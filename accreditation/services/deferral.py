@@ -28,7 +28,7 @@ from ..models import (
     SelfAssessment,
     Status,
 )
-from ..notifications import sign_off_request_notify_enqueue
+from ..notifications import sign_off_request_email_record
 from ..permissions import user_is_lsp_chair, user_is_lsp_officer
 from ..selectors import (
     deferral_answers,
@@ -315,7 +315,7 @@ def deferral_sign_off_request(
         summary=(f"Response for review round {response.review_round} checked; the chair was "
                  "asked to sign off"),
     )
-    transaction.on_commit(lambda: sign_off_request_notify_enqueue(response_id=response.pk))
+    sign_off_request_email_record(response=response)
     return response
 
 

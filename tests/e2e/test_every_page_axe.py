@@ -173,6 +173,13 @@ def _visit_page_states(visits: Visits, world):
     assert page.get_by_role("link", name="say how you are addressing it").count() == 1
     visits.check(page, "member-list with a sector missing and a draft open")
 
+    # The NRU administrator's home page while an email could not be sent (the world has one):
+    # the reporting panel linking to the list.
+    page = visits.page("admin")
+    page.goto(reverse("core:home"))
+    assert page.get_by_role("link", name="See the email not sent").count() == 1
+    visits.check(page, "home page with an email not sent")
+
 
 def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     """The pages a POST answers with: a form in error, confirmations, a preview, the lock-out."""

@@ -56,6 +56,7 @@ URL_KWARGS = {
     "funding:releasepolicy-override": {"pk": "policy.pk"},
     "funding:partnership-funding": {"slug": "partnership_a.slug"},
     "reporting:partnership-show": {"slug": "partnership_a.slug"},
+    "reporting:email-send-again": {"pk": "failed_email.pk"},
     "reporting_public:decisions-show": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-csv": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-json": {"year_start": "cycle_2002.year_start"},
@@ -187,6 +188,13 @@ reporting:partnership-show                GET     login 404   404   404   404   
 reporting:allocations-import              GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
 reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
+                                          POST    login 404   404   404   404   404   404   302
+
+# Emails the service could not send, and sending one again: NRU administrators only (the list
+# shows people's addresses and the decisions' subjects).
+reporting:emails-failed                   GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   405
+reporting:email-send-again                GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 
 # Published decisions: everyone, signed in or not.

@@ -30,6 +30,7 @@ ACCEPTING = ("200", "302", "400", "409")
 # Where a URL's form is when it is not on the URL's own page.
 FORM_PAGES = {
     "review:assessment-start": lambda w: reverse("review:assessment-detail", args=[w.d_submitted.pk]),
+    "reporting:email-send-again": lambda w: reverse("reporting:emails-failed"),
 }
 # Endpoints posted to by scripts, or from a page this world does not show (A has started every
 # cycle, so its home has no start button; the import's confirm page needs an upload first).

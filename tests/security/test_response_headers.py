@@ -89,8 +89,8 @@ def test_an_api_answer_to_a_token_is_no_store(world):
 def test_public_pages_for_someone_signed_out_keep_their_caching(world):
     """No-store is for answers that are someone's; a public page to nobody in particular is not
     made uncacheable (nor given a policy it did not have)."""
-    for name in ["reporting_public:decisions-show", "reporting_public:decisions-csv", "reporting_public:decisions-json",
-                 "core:accessibility"]:
+    for name in ["reporting_public:decisions-show", "reporting_public:decisions-csv",
+                 "reporting_public:decisions-json", "core:accessibility"]:
         answer = request_as(world, "anonymous", "GET", url_for(world, name), name=name)
         assert answer.status == 200, name
         assert "no-store" not in answer.headers.get("Cache-Control", ""), name

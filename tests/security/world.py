@@ -21,12 +21,15 @@ Objects the permission table's URL kwargs refer to (by attribute name):
 - ``member_a``: an ordinary member of A (A's chair is a member too).
 - ``policy``: NRF 2002/03, governed by the 2002/03 cycle.
 - ``target_a``: a crime target of A, with a progress return ``return_a`` by officer A.
+- ``failed_email``: an email to A's chair that the outbox gave up on (the mail server refused
+  it on its only attempt), listed for NRU administrators.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from accreditation.letters import funding_effects, letter_writer
 from accreditation.models import (
@@ -40,7 +43,8 @@ from accreditation.models import (
 from accreditation.services.decisions import Concern, assessment_defer
 from accreditation.services.drafting import assessment_start, evidence_attach
 from accreditation.services.review import response_go_rate
-from core.models import User
+from core.models import OutboxEmail, User
+from core.outbox import email_record, email_send
 from funding.ledger import releases_recompute
 from funding.models import ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Sector
@@ -102,6 +106,7 @@ class World:
     policy: ReleasePolicy
     target_a: Target
     return_a: ProgressReturn
+    failed_email: OutboxEmail
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -197,6 +202,15 @@ def build_world() -> World:
     target_a = TargetFactory(partnership=a, title="Fewer burglaries in Walsall")
     return_a = ProgressReturnFactory(target=target_a, recorded_by=officer_a)
 
+    with override_settings(EMAIL_BACKEND="tests.mail_backends.FailingBackend",
+                           EMAIL_OUTBOX_MAX_ATTEMPTS=1):
+        failed_email = email_record(
+            key="world:failed", kind="Accreditation decision", to=[chair_a.email],
+            subject="Accreditation decision: Walsall 2002/03: Deferred", body="Dear Chair",
+        )
+        email_send(email_id=failed_email.pk)  # or already tried, if the commit has happened
+    failed_email = OutboxEmail.objects.get(pk=failed_email.pk, status=OutboxEmail.Status.FAILED)
+
     return World(
         region_1=region_1, region_2=region_2, partnership_a=a, partnership_b=b, partnership_c=c,
         partnership_d=d, officer_a=officer_a, officer_b=officer_b, chair_a=chair_a,
@@ -205,5 +219,5 @@ def build_world() -> World:
         a_concern=a_concern,
         a_draft=a_draft, a_evidence=a_evidence, b_2002=b_2002, c_review=c_review,
         c_requirement=first, d_submitted=d_submitted, e_review=e_review, member_a=member_a, policy=policy,
-        target_a=target_a, return_a=return_a,
+        target_a=target_a, return_a=return_a, failed_email=failed_email,
     )
