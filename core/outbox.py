@@ -33,6 +33,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import InterfaceError, OperationalError, connection, transaction
@@ -43,7 +44,6 @@ from . import clock
 from .errors import ApplicationError
 from .models import OutboxEmail
 from .registry import email_attachment_render
-from .tasks import email_send as email_send_task
 
 logger = logging.getLogger(__name__)
 Status = OutboxEmail.Status
@@ -124,7 +124,9 @@ def email_enqueue(*, email_id: int) -> bool:
     """Hand an owed email to Celery. A broker outage (or, in eager mode, anything the sending
     raises) is logged, never raised: the row stays owed and the sweep sends it."""
     try:
-        email_send_task.apply_async(args=[email_id], retry=False)
+        # From the registry (core/tasks.py registers it at start-up): the task calls this
+        # module, and the modules of an app import one way only.
+        current_app.tasks["core.email_send"].apply_async(args=[email_id], retry=False)
     except Exception:
         logger.warning("email %s not handed to the worker; it stays owed", email_id, exc_info=True)
         return False
