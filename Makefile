@@ -40,7 +40,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 
+check: export DEBUG ?= 1
 check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
@@ -54,6 +57,8 @@ beat: install
 # On this machine's PostgreSQL (each benchmark makes its own databases, lsp_bench_*), as the load
 # and fault scenarios need it anyway; BENCH_DATABASE_URL= (empty) runs the dashboard on SQLite.
 bench: export BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/lsp_bench
+# Settings refuse to load with DEBUG off and no SECRET_KEY (the benchmarks run with DEBUG off).
+bench: export SECRET_KEY ?= bench-only-$(shell head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
 bench: install
 	$(BIN)/python bench/run.py
 

@@ -5,8 +5,10 @@ from core.admin import ReadOnlyAdmin
 from .models import (
     AccreditationEvent,
     AreaOfConcern,
+    ConcernResponse,
     Cycle,
     Decision,
+    DeferralResponse,
     Requirement,
     SelfAssessment,
     StakeholderView,
@@ -78,3 +80,25 @@ class AccreditationEventAdmin(ReadOnlyAdmin):
 @admin.register(StakeholderView)
 class StakeholderViewAdmin(ReadOnlyAdmin):
     list_display = ["assessment", "organisation", "sector", "stance", "given_on"]
+
+
+class ConcernResponseInline(admin.StackedInline):
+    model = ConcernResponse
+    extra = 0
+    can_delete = False
+    fields = ["concern", "progress", "version", "updated_by", "updated_at"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(DeferralResponse)
+class DeferralResponseAdmin(ReadOnlyAdmin):
+    """Responses to deferrals, written and signed off only through the partnership's pages."""
+
+    list_display = ["assessment", "review_round", "sign_off_requested_at", "signed_off_by",
+                    "signed_off_at"]
+    list_filter = ["review_round", "assessment__cycle"]
+    list_select_related = ["assessment__partnership", "assessment__cycle", "signed_off_by"]
+    inlines = [ConcernResponseInline]

@@ -13,13 +13,18 @@ class AccreditationConfig(AppConfig):
 
 
 def _register_pages():
-    """This app's entries in core's registries: its navigation, its tag colours and its parts of
-    the membership page."""
-    from core.registry import navigation_register, panel_register, tag_colours_register
+    """This app's entries in core's registries: its navigation, its tag colours, its parts of
+    the membership page and the decision letter its emails attach."""
+    from core.registry import (
+        email_attachment_register,
+        navigation_register,
+        panel_register,
+        tag_colours_register,
+    )
     from partnerships.models import Role
     from partnerships.permissions import holds_any_role
 
-    from . import panels
+    from . import notifications, panels
     from .models import Decision, FundingState, GoRating, Rating, StakeholderView, Status
     from .review_selectors import NOT_STARTED, REVIEW_DUE
 
@@ -35,6 +40,7 @@ def _register_pages():
         Status.ACCREDITED: "green",
         Decision.Outcome.ACCREDITED_WITH_CONCERNS: "turquoise",
         Status.DEFERRED: "orange",
+        Status.RESPONSE_RECEIVED: "blue",
         Decision.Outcome.RETURNED: "purple",
         FundingState.UNDECIDED: "grey",
         # the reviewer's queue (and "not started" on the partnership's own page)
@@ -55,3 +61,4 @@ def _register_pages():
     panel_register(panels.MEMBER_LIST_MISSING_SECTORS, "accreditation.inclusiveness_note", order=10,
                    template="accreditation/includes/member_list_missing_sectors.html",
                    context=panels.member_list_missing_sectors)
+    email_attachment_register(notifications.DECISION_LETTER, notifications.decision_letter_attachment)

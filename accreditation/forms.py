@@ -40,8 +40,12 @@ class _VersionedForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
-        if "version" in self.errors:
-            del self.errors["version"]
+        stale = False
+        for hidden in ("version", "decision"):
+            if hidden in self.errors:
+                del self.errors[hidden]
+                stale = True
+        if stale:
             self.add_error(None, STALE_PAGE)
         return cleaned
 
@@ -169,19 +173,120 @@ class SignOffRequestForm(_VersionedForm):
 
 
 class SignOffForm(_VersionedForm):
-    """The chair's declaration."""
+    """The chair's declaration: for a self-assessment, and in the same words for a response to
+    a deferral (`what`)."""
 
-    confirm = forms.BooleanField(
-        label="I confirm that, as chair, I have read this self-assessment and that it is a true "
-              "account of the partnership, agreed by its members",
-        error_messages={"required": "Confirm that you have read the self-assessment and agree "
-                                    "it is a true account of the partnership"},
-    )
+    confirm = forms.BooleanField()
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
+    def __init__(self, *args, what: str = "self-assessment", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["confirm"].label = (
+            f"I confirm that, as chair, I have read this {what} and that it is a true account of "
+            "the partnership, agreed by its members")
+        self.fields["confirm"].error_messages["required"] = (
+            f"Confirm that you have read the {what} and agree it is a true account of the "
+            "partnership")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(Field.checkbox("confirm"), *self._hidden())
+
+    def _hidden(self):
+        return ["version"]
+
+
+# --- The response to a deferral ------------------------------------------------------------------
+
+
+def _decision_field():
+    """The deferral the page was made from: a page made before the round was decided is stale."""
+    return forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+
+class DeferralSignOffForm(SignOffForm):
+    """The chair signs off the response to a deferral: the submission's declaration."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    decision = _decision_field()
+
     def __init__(self, *args, **kwargs):
+        super().__init__(*args, what="response", **kwargs)
+
+    def _hidden(self):
+        return ["version", "decision"]
+
+
+class DeferralSignOffRequestForm(_VersionedForm):
+    """An officer has checked the response and asks the chair to sign it off."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    decision = _decision_field()
+
+
+class DeferralProgressForm(_VersionedForm):
+    """The progress made on one area of concern, and a file to attach to it."""
+
+    progress = forms.CharField(
+        label="What progress has the partnership made?",
+        help_text="Say what the partnership has done about the concern and the action asked for, "
+                  "and what shows it. You can save unfinished text and come back to it.",
+        widget=forms.Textarea(attrs={"rows": 10, "spellcheck": "true"}),
+        required=False, strip=False,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    decision = _decision_field()
+    evidence = forms.FileField(
+        label="Upload a file",
+        help_text=f"The file must be {evidence.ALLOWED_DESCRIPTION}, 10 MB or smaller. All the "
+                  "files of a self-assessment can add up to 50 MB.",
+        required=False, allow_empty_file=True,
+        widget=forms.ClearableFileInput(attrs={"accept": evidence.ACCEPT}),
+    )
+
+    def __init__(self, *args, word_limit: int, editable: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.word_limit = word_limit
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Field.textarea("progress", label_size=Size.MEDIUM, label_tag="h2",
+                           max_words=word_limit),
+            "version", "decision",
+        )
+        if not editable:
+            for f in self.fields.values():
+                f.disabled = True
+
+    def clean_progress(self):
+        return _words_checked(self.cleaned_data.get("progress"), label="The progress made",
+                              words=self.word_limit)
+
+
+class DeferralAnswerForm(_VersionedForm):
+    """An answer the Government Office rated red or amber, changed for the response."""
+
+    self_rating = ResponseForm.base_fields["self_rating"]
+    case = ResponseForm.base_fields["case"]
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    decision = _decision_field()
+
+    def __init__(self, *args, editable: bool = True, **kwargs):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True
-        self.helper.layout = Layout(Field.checkbox("confirm"), "version")
+        self.helper.layout = Layout(
+            Field.radios("self_rating", legend_size=Size.MEDIUM, legend_tag="h2"),
+            Field.textarea("case", label_size=Size.MEDIUM, label_tag="h2",
+                           max_words=CASE_WORD_LIMIT),
+            "version", "decision",
+        )
+        if not editable:
+            for f in self.fields.values():
+                f.disabled = True
+
+    def clean_case(self):
+        return _words_checked(self.cleaned_data.get("case"), label="Your case",
+                              words=CASE_WORD_LIMIT)

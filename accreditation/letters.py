@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from core.money import pounds
+from core.money import percent, pounds
 
 from .models import Decision, FundingState, SelfAssessment
 
@@ -23,14 +23,6 @@ UNTIL = {
     FundingState.ACCREDITED: "now that it is accredited",
     FundingState.UNDECIDED: "until a decision",
 }
-
-
-def percent(fraction: Decimal) -> str:
-    """0.6700 -> '67%', 0.675 -> '67.5%'."""
-    text = f"{fraction * 100:f}"
-    if "." in text:
-        text = text.rstrip("0").rstrip(".")
-    return f"{text}%"
 
 
 @dataclass(frozen=True)
@@ -104,7 +96,14 @@ def letter_compose(decision: Decision, *, effects: list[FundingEffect]) -> str:
         f"Dear {chair.representative if chair and chair.representative else 'Chair'},",
         f"Accreditation of {partnership.name}: {assessment.cycle.name}",
     ]
-    if outcome == Outcome.ACCREDITED:
+    if outcome != Outcome.RETURNED:  # a return leaves the round open until it is resubmitted
+        paras.append(f"This letter closes review round {decision.review_round}.")
+    deferral = (assessment.decisions.filter(outcome=Outcome.DEFERRED,
+                                            review_round=decision.review_round - 1)
+                .order_by("-decided_at", "-id").first() if decision.review_round > 1 else None)
+    if deferral is not None and outcome != Outcome.RETURNED:
+        paras += _re_review_paragraphs(decision, deferral)
+    elif outcome == Outcome.ACCREDITED:
         paras.append(
             f"Following our review of your self-assessment with key local stakeholders, I am "
             f"pleased to confirm that {partnership.name} is accredited for {assessment.cycle.name}."
@@ -157,6 +156,31 @@ def letter_compose(decision: Decision, *, effects: list[FundingEffect]) -> str:
         f"{decision.decided_by}\n{region.government_office}",
     ]
     return "\n\n".join(paras)
+
+
+def _re_review_paragraphs(decision: Decision, deferral: Decision) -> list[str]:
+    """The opening of a letter that closes a review after a deferral."""
+    assessment = decision.assessment
+    partnership = assessment.partnership
+    region = partnership.local_authority.region
+    responded = getattr(deferral, "deferral_response", None)
+    answered = bool(responded and responded.signed_off_at)
+    basis = (f"Following our review of your response to the areas of concern set out in our "
+             f"letter of {_long(deferral.decided_on)}" if answered else
+             f"Following our review of the areas of concern set out in our letter of "
+             f"{_long(deferral.decided_on)} (we received no response to them)")
+    Outcome = Decision.Outcome
+    if decision.outcome == Outcome.ACCREDITED:
+        return [f"{basis}, I am pleased to confirm that {partnership.name} is accredited for "
+                f"{assessment.cycle.name}."]
+    if decision.outcome == Outcome.ACCREDITED_WITH_CONCERNS:
+        return [f"{basis}, I am pleased to confirm that {partnership.name} is accredited for "
+                f"{assessment.cycle.name}. We have identified the areas of concern below. Next "
+                "year the partnership will need to show the progress it has made on each of them."]
+    return [f"{basis}, {partnership.name}'s accreditation for {assessment.cycle.name} remains "
+            f"deferred pending a further review by the {region.government_office} on "
+            f"{_long(decision.review_date)}. The areas of concern below must be addressed before "
+            "that review."]
 
 
 def letter_writer(*, effects: list[FundingEffect]):

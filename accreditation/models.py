@@ -63,6 +63,12 @@ class Status(models.TextChoices):
     UNDER_REVIEW = "under_review", "Under review"
     ACCREDITED = "accredited", "Accredited"
     DEFERRED = "deferred", "Deferred"
+    RESPONSE_RECEIVED = "response_received", "Response received"
+
+
+# A deferred assessment waits for its review date in one of these: with or without the
+# partnership's response to the areas of concern.
+AWAITING_REVIEW = (Status.DEFERRED, Status.RESPONSE_RECEIVED)
 
 
 class FundingState(models.TextChoices):
@@ -123,7 +129,8 @@ class SelfAssessment(TimeStampedModel):
             ),
             models.CheckConstraint(
                 name="deferred_has_review_date",
-                condition=~Q(status="deferred") | Q(review_date__isnull=False),
+                condition=~Q(status__in=["deferred", "response_received"])
+                | Q(review_date__isnull=False),
             ),
         ]
 
@@ -135,10 +142,14 @@ class SelfAssessment(TimeStampedModel):
     def submit(self):
         pass
 
-    @transition(field=status, source=[Status.SUBMITTED, Status.DEFERRED],
+    @transition(field=status, source=[Status.SUBMITTED, *AWAITING_REVIEW],
                 target=Status.UNDER_REVIEW)
     def start_review(self):
-        pass
+        """From a deferral (with or without a response) it opens the next review round."""
+
+    @transition(field=status, source=Status.DEFERRED, target=Status.RESPONSE_RECEIVED)
+    def respond(self):
+        """The chair signs off the partnership's response to the deferral."""
 
     @transition(field=status, source=Status.UNDER_REVIEW, target=Status.DRAFT)
     def return_for_changes(self):
@@ -213,10 +224,17 @@ class RequirementResponse(TimeStampedModel):
 
 
 class EvidenceFile(models.Model):
-    """A file attached to one requirement response; stored outside any directly served root."""
+    """A file attached to one requirement's answer, or to the partnership's progress on an area
+    of concern in its response to a deferral (exactly one of the two); stored outside any
+    directly served root. The same checks apply to both (accreditation/evidence.py)."""
 
     response = models.ForeignKey(
-        RequirementResponse, on_delete=models.CASCADE, related_name="evidence_files"
+        RequirementResponse, null=True, blank=True, on_delete=models.CASCADE,
+        related_name="evidence_files",
+    )
+    concern_response = models.ForeignKey(
+        "ConcernResponse", null=True, blank=True, on_delete=models.CASCADE,
+        related_name="evidence_files",
     )
     file = models.FileField(upload_to="evidence/%Y/%m/")
     original_name = models.CharField(max_length=200)
@@ -228,6 +246,13 @@ class EvidenceFile(models.Model):
 
     class Meta:
         ordering = ["uploaded_at"]
+        constraints = [
+            models.CheckConstraint(
+                name="evidence_has_one_owner",
+                condition=(Q(response__isnull=False) & Q(concern_response__isnull=True))
+                | (Q(response__isnull=True) & Q(concern_response__isnull=False)),
+            ),
+        ]
 
     def __str__(self):
         return self.original_name
@@ -249,6 +274,9 @@ class StakeholderView(models.Model):
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
     recorded_at = models.DateTimeField(default=timezone.now)
+    review_round = models.PositiveSmallIntegerField(
+        default=1, help_text="The review round the view was given for."
+    )
 
     class Meta:
         ordering = ["given_on", "id"]
@@ -275,6 +303,11 @@ class Decision(models.Model):
                                    related_name="+")
     decided_on = models.DateField(default=timezone.localdate)
     decided_at = models.DateTimeField(default=timezone.now)
+    snapshot = models.JSONField(
+        default=dict, blank=True,
+        help_text="What the decision was made on: each answer with the Government Office's "
+                  "rating, and the membership. Compared with later rounds.",
+    )
 
     class Meta:
         ordering = ["assessment", "decided_at"]
@@ -381,3 +414,71 @@ class AssessmentChange(models.Model):
 
     def __str__(self):
         return f"{self.assessment}: {self.summary}"
+
+
+class DeferralResponse(TimeStampedModel):
+    """The partnership's response to a deferral, for the review round that follows it: its
+    progress on each area of concern (ConcernResponse, with evidence), written by its officers
+    and signed off by its chair. One per deferral decision; the Government Office sees it once
+    signed off."""
+
+    assessment = models.ForeignKey(SelfAssessment, on_delete=models.PROTECT,
+                                   related_name="deferral_responses")
+    decision = models.OneToOneField(Decision, on_delete=models.PROTECT,
+                                    related_name="deferral_response")
+    review_round = models.PositiveSmallIntegerField(
+        help_text="The review round it is for: the deferral's round plus one."
+    )
+    version = models.PositiveIntegerField(
+        default=1, help_text="Incremented on every change; the chair signs off what they saw."
+    )
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    sign_off_requested_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an officer asked the chair to sign off; cleared "
+                                         "by any later change.",
+    )
+    sign_off_requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                              on_delete=models.PROTECT, related_name="+")
+    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                      on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["assessment", "review_round"]
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "review_round"],
+                                    name="one_deferral_response_per_round"),
+        ]
+
+    def __str__(self):
+        return f"{self.assessment}: response for review round {self.review_round}"
+
+    @property
+    def is_signed_off(self) -> bool:
+        return self.signed_off_at is not None
+
+
+class ConcernResponse(TimeStampedModel):
+    """The partnership's progress on one area of concern of the deferral, with its evidence."""
+
+    deferral_response = models.ForeignKey(DeferralResponse, on_delete=models.CASCADE,
+                                          related_name="concern_responses")
+    concern = models.ForeignKey(AreaOfConcern, on_delete=models.PROTECT,
+                                related_name="deferral_progress")
+    progress = models.TextField(blank=True)
+    version = models.PositiveIntegerField(
+        default=1, help_text="Incremented on every save; a save from an older page is refused."
+    )
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["deferral_response", "concern__requirement__order", "concern_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["deferral_response", "concern"],
+                                    name="one_concern_response_per_concern"),
+        ]
+
+    def __str__(self):
+        return f"{self.deferral_response}: progress on {self.concern}"

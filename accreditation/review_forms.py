@@ -181,8 +181,15 @@ class DecisionChooseForm(forms.Form):
         error_messages={"required": "Choose a decision"},
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, review_round: int = 1, **kwargs):
         super().__init__(*args, **kwargs)
+        if review_round > 1:
+            # A review after a deferral ends in accreditation or a further deferral.
+            self.fields["outcome"].choices = [
+                (self.ACCREDIT, "Accredit"),
+                (self.ACCREDIT_WITH_CONCERNS, "Accredit with areas of concern"),
+                (self.DEFER, "Defer again, with new actions and a new review date"),
+            ]
         self.helper = FormHelper()
         self.helper.layout = Layout(Field.radios("outcome", legend_size=Size.LARGE, legend_tag="h1"),
                                     Button("submit", "Continue"))

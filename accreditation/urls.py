@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import lsp_drafting, lsp_home, lsp_outcome, lsp_sign_off, lsp_tasks
+from .views import lsp_deferral, lsp_drafting, lsp_home, lsp_outcome, lsp_sign_off, lsp_tasks
 
 app_name = "accreditation"
 
@@ -26,4 +26,13 @@ urlpatterns = [
     path("<int:pk>/decisions/<int:decision_pk>/letter/", lsp_outcome.LspDecisionLetterView.as_view(),
          name="decision-letter"),
     path("<int:pk>/history/", lsp_outcome.AssessmentHistoryView.as_view(), name="assessment-history"),
+    # Responding to a deferral, in the same cycle.
+    path("<int:pk>/respond/", lsp_deferral.DeferralResponseView.as_view(),
+         name="deferral-response"),
+    path("<int:pk>/respond/concerns/<int:concern_pk>/", lsp_deferral.DeferralConcernView.as_view(),
+         name="deferral-concern"),
+    path("<int:pk>/respond/requirements/<str:code>/", lsp_deferral.DeferralAnswerView.as_view(),
+         name="deferral-answer"),
+    path("<int:pk>/respond/sign-off/", lsp_deferral.DeferralSignOffView.as_view(),
+         name="deferral-sign-off"),
 ]

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from .models import Source, User
+from .models import OutboxEmail, Source, User
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -37,3 +37,12 @@ class UserAdmin(BaseUserAdmin):
 class SourceAdmin(admin.ModelAdmin):
     list_display = ["key", "citation"]
     search_fields = ["key", "citation"]
+
+
+@admin.register(OutboxEmail)
+class OutboxEmailAdmin(ReadOnlyAdmin):
+    """The email outbox, to look at: emails change only through core/outbox.py."""
+
+    list_display = ["key", "kind", "subject", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["key", "subject"]

@@ -6,6 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        # The email outbox's tasks, registered in every process (the web process sends them on
+        # commit, and runs them in-process when Celery is eager).
+        from . import tasks  # noqa: F401
         from .models import Provenance
         from .registry import navigation_register, tag_colours_register
 

@@ -1,6 +1,10 @@
+from typing import ClassVar
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.utils import timezone
+
+from . import clock
 
 
 class TimeStampedModel(models.Model):
@@ -11,7 +15,7 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
     def _create(self, email, password, **extra):
@@ -46,7 +50,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     USERNAME_FIELD = "email"
     EMAIL_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     class Meta:
         ordering = ["email"]
@@ -72,3 +76,49 @@ class Provenance(models.TextChoices):
     PUBLISHED = "published", "Published"
     DERIVED = "derived", "Derived"
     ILLUSTRATIVE = "illustrative", "Illustrative"
+
+
+class OutboxEmail(models.Model):
+    """One email the service owes someone, recorded in the same transaction as the event that
+    causes it and sent by a worker afterwards (core/outbox.py, docs/adr/0014-email-outbox.md).
+
+    `key` says which event and which email it is ("event:41:decision", "reminder:7:1:0"), so the
+    same email is never recorded twice. The attachment is a reference resolved when the email is
+    sent ("accreditation.decision_letter:12"), by a renderer the owning app registers in
+    core/registry.py.
+    """
+
+    class Status(models.TextChoices):
+        OWED = "owed", "Owed"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=60, help_text="What sort of email, for people reading the list.")
+    to = models.JSONField(default=list)
+    subject = models.CharField(max_length=300)
+    body = models.TextField()
+    attachment = models.CharField(max_length=200, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OWED)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    # When it was recorded and sent, on the service's clock (what people read) ...
+    created_at = models.DateTimeField(default=clock.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # ... and the machinery's own times, on the database's clock (core/outbox.py says why).
+    due_at = models.DateTimeField(help_text="Not sent by the sweep before this.")
+    sending_since = models.DateTimeField(null=True, blank=True)
+    last_enqueued_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # The sweep's question: what is owed, or stuck while sending.
+            models.Index(fields=["due_at"], name="core_outboxemail_unsent",
+                         condition=models.Q(status__in=["owed", "sending"])),
+            models.Index(fields=["status", "-created_at"], name="core_outboxemail_status"),
+        ]
+
+    def __str__(self):
+        return self.key

@@ -1,4 +1,5 @@
-"""Money is whole pence (int) everywhere; pounds appear only when shown to a person."""
+"""Money is whole pence (int) everywhere; pounds appear only when shown to a person. Shares of
+money (release fractions) are exact Decimals, shown as percentages by `percent`."""
 
 from decimal import Decimal
 
@@ -26,3 +27,20 @@ def pence_from_pounds(value: str | int | Decimal) -> int:
     if pence != pence.to_integral_value():
         raise ValueError("an amount cannot have fractions of a penny")
     return int(pence)
+
+
+HUNDRED = Decimal(100)
+
+
+def percentage(fraction: Decimal) -> Decimal:
+    """A fraction as a percentage, exactly and without spurious zeros: 0.6700 -> 67,
+    0.675 -> 67.5, 1 -> 100 (not 1E+2, which normalize() alone gives)."""
+    if isinstance(fraction, float):
+        raise TypeError("a share of money is never a float")
+    value = (Decimal(fraction) * HUNDRED).normalize()
+    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+
+
+def percent(fraction: Decimal) -> str:
+    """A fraction as people read it: Decimal("0.6700") -> "67%", Decimal("0.675") -> "67.5%"."""
+    return f"{percentage(fraction):f}%"

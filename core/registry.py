@@ -14,6 +14,9 @@ Each app registers what it owns in its `AppConfig.ready()`:
   where the part belongs to a higher app (the membership page's link back to the
   self-assessment is accreditation's). The page renders the slot with `{% panels %}`
   (core/templatetags/panels.py), passing what the panels need (`partnership=...`).
+- **email attachments** (`email_attachment_register`): how to make an attachment the email
+  outbox (core/outbox.py) names by reference, when the email is sent (the decision letter's PDF
+  is accreditation's).
 
 For example, in `accreditation/apps.py`::
 
@@ -30,12 +33,18 @@ Registering the same key again (URL name, panel name) replaces the entry, so a s
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest
 
-T = TypeVar("T")
+
+class _Ordered(Protocol):
+    @property
+    def order(self) -> int: ...
+
+
+T = TypeVar("T", bound=_Ordered)
 
 
 class Registry(Generic[T]):
@@ -150,3 +159,33 @@ def home_panel_register(name: str, *, template: str, context: Callable[[HttpRequ
 
 def home_panels_for(request: HttpRequest) -> list[dict]:
     return panels_for(HOME, request)
+
+
+# --- email attachments: made when the email is sent, by the app that owns the document -----------
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content: bytes
+    mimetype: str
+
+
+EMAIL_ATTACHMENTS: dict[str, Callable[[str], Attachment]] = {}
+
+
+def email_attachment_register(kind: str, render: Callable[[str], Attachment]) -> None:
+    """`render(ref)` makes the attachment an outbox email names as "<kind>:<ref>"."""
+    if ":" in kind:
+        raise ImproperlyConfigured(f"An attachment kind cannot contain ':' ({kind!r})")
+    EMAIL_ATTACHMENTS[kind] = render
+
+
+def email_attachment_render(reference: str) -> Attachment:
+    """The attachment named by "<kind>:<ref>"; LookupError if no app registered the kind."""
+    kind, _, ref = reference.partition(":")
+    try:
+        render = EMAIL_ATTACHMENTS[kind]
+    except KeyError:
+        raise LookupError(f"no email attachment renderer is registered for {kind!r}") from None
+    return render(ref)

@@ -4,6 +4,7 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Fieldset, Layout, Size
 from django import forms
 
+from core.money import percentage
 from partnerships.models import Partnership
 
 HUNDRED = Decimal(100)
@@ -34,10 +35,8 @@ def as_fraction(percent: Decimal | None) -> Decimal | None:
     return None if percent is None else (percent / HUNDRED).quantize(Decimal("0.0001"))
 
 
-def as_percent(fraction: Decimal) -> Decimal:
-    """0.6700 -> 67, 0.675 -> 67.5, 1 -> 100 (not 1E+2, which normalize() alone gives)."""
-    value = (fraction * HUNDRED).normalize()
-    return value.quantize(Decimal(1)) if value == value.to_integral_value() else value
+#: What a policy's form shows for a stored fraction (0.6700 -> 67).
+as_percent = percentage
 
 
 REASON_HELP = ("Recorded with your name, and shown beside the money it moves in each affected "

@@ -10,6 +10,8 @@ when asked, appends the correction.
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import TypedDict, cast
 
 from django.db import transaction
 from django.db.models import F, Max, Sum
@@ -30,6 +32,16 @@ from .models import (
 from .selectors import allocation_figures
 
 logger = logging.getLogger(__name__)
+
+
+class OwedRequest(TypedDict):
+    """An owed RecomputeRequest as read under the lock."""
+
+    id: int
+    partnership_id: int
+    cause: str
+    cause_id: int | None
+    requested_at: datetime
 
 
 @dataclass(frozen=True)
@@ -73,14 +85,14 @@ class Cause:
     reconcile_run_id: int | None = None
 
 
-def _matching_request(owed: list[dict], kind: str, cause_id: int | None) -> int | None:
+def _matching_request(owed: list[OwedRequest], kind: str, cause_id: int | None) -> int | None:
     for request in owed:
         if request["cause"] == kind and request["cause_id"] == cause_id:
             return request["id"]
     return None
 
 
-def _cause_for(difference: "Difference", owed: list[dict]) -> Cause:
+def _cause_for(difference: "Difference", owed: list[OwedRequest]) -> Cause:
     """What moved the money: the input of the rule that differs from what the allocation's
     latest entry was based on.
 
@@ -136,7 +148,7 @@ class Plan:
     """The differences for some partnerships, read under lock, and the requests owed for them."""
 
     differences: list[Difference]
-    owed: list[dict]
+    owed: list[OwedRequest]
 
 
 def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
@@ -152,12 +164,12 @@ def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
         .order_by("id")
         .only("id", "partnership_id", "fund_id", "year_id", "amount_pence")
     )
-    owed = list(
+    owed = cast(list[OwedRequest], list(
         RecomputeRequest.objects.filter(partnership_id__in=partnership_ids,
                                         completed_at__isnull=True)
         .order_by()
         .values("id", "partnership_id", "cause", "cause_id", "requested_at")
-    )
+    ))
     if not allocations:
         return Plan([], owed)
     resolver = FractionResolver.load(partnership_ids, policies=policies)

@@ -6,6 +6,7 @@ settles it after commit (ADR 0003). A broker outage never loses one: the row sta
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -13,16 +14,19 @@ from django.utils import timezone
 from partnerships.models import Partnership
 
 from .models import RecomputeRequest
-from .tasks import releases_recompute
 
 logger = logging.getLogger(__name__)
+
+RECOMPUTE_TASK = "funding.releases_recompute"
 
 
 def recompute_enqueue(*, request_id: int) -> bool:
     """Hand an owed recompute to Celery. A broker outage is logged, not raised: the outbox row
     stays owed and the beat job sends it again."""
     try:
-        releases_recompute.apply_async(args=[request_id], retry=False)
+        # Looked up in the registry (funding/tasks.py registers it at start-up) rather than
+        # imported: the tasks call this module, and modules of an app import one way only.
+        current_app.tasks[RECOMPUTE_TASK].apply_async(args=[request_id], retry=False)
     except Exception:  # the broker, or in eager mode the task itself; the row stays owed
         logger.warning("recompute %s not enqueued; it stays owed", request_id, exc_info=True)
         return False

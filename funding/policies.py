@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db import transaction
 
 from core.errors import ApplicationError
+from core.money import percent
 from partnerships.models import Partnership, Role
 from partnerships.selectors import user_has_role
 
@@ -19,10 +20,6 @@ _FRACTION_LABELS = {
     "fraction_undecided": "released before a decision",
 }
 _FOUR_PLACES = Decimal("0.0001")
-
-
-def _percent(fraction: Decimal) -> str:
-    return f"{(fraction * 100).normalize():f}%"
 
 
 def _check_fraction(value, label: str) -> Decimal:
@@ -87,14 +84,14 @@ def release_policy_change_plan(
     if merged["fraction_deferred"] > merged["fraction_accredited"]:
         raise ApplicationError(
             "A deferred partnership cannot be released more than an accredited one: "
-            f"{_percent(merged['fraction_deferred'])} is more than "
-            f"{_percent(merged['fraction_accredited'])}."
+            f"{percent(merged['fraction_deferred'])} is more than "
+            f"{percent(merged['fraction_accredited'])}."
         )
     if merged["fraction_undecided"] > merged["fraction_deferred"]:
         raise ApplicationError(
             "A partnership without a decision cannot be released more than a deferred one: "
-            f"{_percent(merged['fraction_undecided'])} is more than "
-            f"{_percent(merged['fraction_deferred'])}."
+            f"{percent(merged['fraction_undecided'])} is more than "
+            f"{percent(merged['fraction_deferred'])}."
         )
     allocated = frozenset(
         Allocation.objects.filter(fund_id=policy.fund_id, year_id=policy.year_id)
@@ -166,6 +163,7 @@ def release_policy_change(
                 continue
             override = existing.get(partnership.pk)
             if fraction is None:
+                assert override is not None  # the plan moves only an existing override to none
                 override.delete()
                 del existing[partnership.pk]
             elif override is None:

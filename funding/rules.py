@@ -28,14 +28,15 @@ class Fractions:
     deferred: Decimal
     undecided: Decimal
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("accredited", "deferred", "undecided"):
             check_fraction(getattr(self, name), name=name)
 
     def for_state(self, state: str) -> Decimal:
         if state not in STATES:
             raise ValueError(f"unknown funding state {state!r}")
-        return getattr(self, state)
+        fraction: Decimal = getattr(self, state)
+        return fraction
 
 
 def check_fraction(fraction: Decimal, *, name: str = "fraction") -> Decimal:

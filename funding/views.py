@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.generic import TemplateView
 
 from core.errors import ApplicationError
+from core.money import percent
 from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
@@ -127,10 +128,6 @@ class _ChangeView(_PolicyMixin, TemplateView):
         return redirect(reverse("funding:releasepolicy-detail", args=[change.policy_id]))
 
 
-def _pct(fraction) -> str:
-    return f"{as_percent(fraction):f}%"
-
-
 class ReleasePolicyChangeView(_ChangeView):
     form_template = "funding/releasepolicy_change.html"
 
@@ -149,7 +146,7 @@ class ReleasePolicyChangeView(_ChangeView):
     def describe(self, form, plan):
         policy = self.get_policy()
         return [
-            (label, _pct(getattr(policy, name)), _pct(plan.fractions[name]))
+            (label, percent(getattr(policy, name)), percent(plan.fractions[name]))
             for name, label in (("fraction_accredited", "Released once accredited"),
                                 ("fraction_deferred", "Released while deferred"),
                                 ("fraction_undecided", "Released before a decision"))
@@ -175,8 +172,8 @@ class ReleasePolicyOverrideView(_ChangeView):
         new = plan.overrides[partnership]
         return [(
             f"Released to {partnership}",
-            _pct(current.fraction) if current else "As the policy says",
-            _pct(new) if new is not None else "As the policy says",
+            percent(current.fraction) if current else "As the policy says",
+            percent(new) if new is not None else "As the policy says",
         )]
 
 

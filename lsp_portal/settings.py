@@ -10,6 +10,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from csp.constants import NONCE
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,9 +18,15 @@ env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# The fallback starts with "django-insecure-" so `check --deploy` flags it if it ever reaches
-# production; docker-compose and .env.example set a real one.
-SECRET_KEY = env.str("SECRET_KEY", default="django-insecure-development-only-lsp-portal-key")
+# With DEBUG off there is no fallback: a key written in the source signs nobody's sessions.
+# `make run` sets DEBUG=1; the tests run with tests/settings.py, which sets a test-only key.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SECRET_KEY is not set. Set the SECRET_KEY environment variable (or put it in .env) "
+            "to a long random string; only DEBUG=1 runs without one.")
+    SECRET_KEY = "django-insecure-development-only-lsp-portal-key"  # noqa: S105 (DEBUG only)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -51,15 +58,22 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Permissions-Policy on every response, static files included (core/middleware.py).
+    "core.middleware.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.session.SessionRenewalMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: no-store, private on every response to someone signed in.
+    "core.middleware.PrivateResponseMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # 413 for a body over MAX_REQUEST_BODY_BYTES before anything reads it; inside the middleware
+    # above so the 413 page has the usual headers, CSP nonce and signed-in state.
+    "core.middleware.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 
@@ -154,7 +168,12 @@ STORAGES = {
 MEDIA_ROOT = env.path("EVIDENCE_ROOT", default=BASE_DIR / "var" / "evidence")
 MEDIA_URL = None
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
+# The largest request body accepted at all: the largest upload (an evidence file, 10 MB:
+# MAX_FILE_BYTES in accreditation/evidence.py) plus 1 MB for the rest of the form and the
+# multipart framing. A larger body is answered 413 before it is read (core/middleware.py); the
+# proxy in front (deploy/nginx/default.conf.template) refuses the same size first.
+MAX_REQUEST_BODY_BYTES = env.int("MAX_REQUEST_BODY_BYTES", default=11 * 1024 * 1024)
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_REQUEST_BODY_BYTES
 
 # Read API (reporting/api.py): tokens for NRU staff; published decisions open to anyone.
 REST_FRAMEWORK = {
@@ -187,6 +206,16 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env.bool(
     "BEHIND_TLS_PROXY", default=False) else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Browser features the service never uses, refused to every page (and anything it embeds). Only
+# names Chromium knows: it warns about others (tests/security/test_response_headers.py).
+PERMISSIONS_POLICY_DENIED = [
+    "accelerometer", "autoplay", "browsing-topics", "camera", "clipboard-read", "display-capture",
+    "encrypted-media", "fullscreen", "gamepad", "geolocation", "gyroscope", "hid",
+    "identity-credentials-get", "idle-detection", "local-fonts", "magnetometer", "microphone",
+    "midi", "otp-credentials", "payment", "picture-in-picture", "publickey-credentials-create",
+    "publickey-credentials-get", "screen-wake-lock", "serial", "storage-access", "usb",
+    "window-management", "xr-spatial-tracking",
+]
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=30 * 60)
@@ -211,9 +240,19 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Sign-in throttling (docs/adr/0014-request-limits-and-throttling.md). An account is locked from
+# an address after AXES_FAILURE_LIMIT failures there; an address is locked for every account
+# after AXES_ADDRESS_FAILURE_LIMIT failures across any usernames (password spraying). Both for
+# AXES_COOLOFF_TIME after the last failure. core/signin_throttle.py applies the second limit.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_ADDRESS_FAILURE_LIMIT = env.int("AXES_ADDRESS_FAILURE_LIMIT", default=20)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_HANDLER = "core.signin_throttle.AccountAndAddressHandler"
+# The client's address: REMOTE_ADDR, or with TRUSTED_PROXY_COUNT proxies in front (each adding
+# the address it was called from to X-Forwarded-For), the one the outermost proxy added.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 # Logged sign-in failures and lockouts show these masked: no email addresses or IPs in logs.
@@ -252,10 +291,17 @@ CELERY_BEAT_SCHEDULE = {
         "task": "funding.releases_reconcile",
         "schedule": crontab(hour=2, minute=30),
     },
-    # Deferred partnerships due for review in 7 days or today: remind the region's reviewers.
-    "review-reminders-daily": {
+    # Emails owed past their due time, or stuck while sending: hand them to the worker again.
+    "emails-owed": {
+        "task": "core.emails_sweep",
+        "schedule": 60.0,
+    },
+    # Deferred partnerships due for review (7 days before, and on the day): remind the region's
+    # reviewers. Each reminder is due on or after its date and recorded once, so this may run
+    # often, and a run the scheduler missed is made up by the next.
+    "review-reminders": {
         "task": "accreditation.review_reminders_send",
-        "schedule": crontab(hour=7, minute=0),
+        "schedule": crontab(minute=5),
     },
 }
 
@@ -263,6 +309,19 @@ CELERY_BEAT_SCHEDULE = {
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+# A mail server that stops answering must not hold a worker until the task's time limit.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+if env.str("EMAIL_FILE_PATH", default=""):  # for django.core.mail.backends.filebased
+    EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
+# The email outbox (core/outbox.py, docs/adr/0014-email-outbox.md): attempts before a message is
+# marked failed and listed for NRU administrators; the first wait after a failure (then x4 each
+# time); how long a new message is left to the hand-off at commit before the sweep sends it;
+# how long an attempt may be "sending" before it is presumed dead (more than the send task's
+# 90-second time limit).
+EMAIL_OUTBOX_MAX_ATTEMPTS = env.int("EMAIL_OUTBOX_MAX_ATTEMPTS", default=5)
+EMAIL_OUTBOX_RETRY_SECONDS = env.int("EMAIL_OUTBOX_RETRY_SECONDS", default=60)
+EMAIL_OUTBOX_GRACE_SECONDS = env.int("EMAIL_OUTBOX_GRACE_SECONDS", default=60)
+EMAIL_OUTBOX_LEASE_SECONDS = env.int("EMAIL_OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lsp-portal@nru.example")
 
 # --- Demo -------------------------------------------------------------------------------------

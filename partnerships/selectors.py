@@ -2,9 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import Member, Partnership, Region, Role, RoleAssignment, Sector
-
-NATIONAL = (Role.NRU_ANALYST, Role.NRU_ADMIN)
+from .models import NATIONAL_ROLES, Member, Partnership, Region, Role, RoleAssignment, Sector
 
 
 def _assignments(user) -> list[RoleAssignment]:
@@ -26,7 +24,7 @@ def user_has_role(user, *roles: str, partnership=None, region=None) -> bool:
     for a in _assignments(user):
         if a.role not in roles:
             continue
-        if a.role in NATIONAL:
+        if a.role in NATIONAL_ROLES:
             return True
         if partnership is not None and a.partnership_id == getattr(partnership, "pk", partnership):
             return True
@@ -38,7 +36,7 @@ def user_has_role(user, *roles: str, partnership=None, region=None) -> bool:
 
 
 def is_national(user) -> bool:
-    return bool(user_roles(user) & set(NATIONAL))
+    return bool(user_roles(user) & set(NATIONAL_ROLES))
 
 
 def role_scopes(user, *, partnership_roles=(), region_roles=()) -> tuple[set[int], set[int]]:

@@ -59,9 +59,10 @@ def member_add(*, partnership: Partnership, by, organisation: str, sector: str,
 def member_update(*, member: Member, by, organisation: str, sector: str,
                   representative: str = "", role: str = Member.Role.MEMBER) -> Member:
     Partnership.objects.select_for_update().get(pk=member.partnership_id)
-    member = Member.objects.filter(pk=member.pk).first()
-    if member is None:
+    current = Member.objects.filter(pk=member.pk).first()
+    if current is None:
         raise ApplicationError("This member has been removed from the partnership")
+    member = current
     fields = _member_checked(partnership=member.partnership, organisation=organisation,
                              representative=representative, sector=sector, role=role,
                              member=member)

@@ -131,13 +131,14 @@ def target_problems(data: TargetInput, *, partnership: Partnership,
                                                 "baseline value, so that it says which way is better"))
     year_problems = _year_problems("target_year", "target year", data.target_year)
     problems += year_problems
-    if (not year_problems and data.baseline_year is not None
+    if (not year_problems and data.baseline_year is not None and data.target_year is not None
             and YEAR_MIN <= data.baseline_year <= YEAR_MAX and data.target_year <= data.baseline_year):
         problems.append(Problem("target_year", "The target year must be after the baseline year "
                                                f"({rules.year_label(data.baseline_year)})"))
     problems += _text_problems("lead_partner", "lead partner organisation", data.lead_partner,
                                LEAD_PARTNER_MAX)
-    if target is not None and not any(p.field in ("baseline_year", "target_year") for p in problems):
+    if (target is not None and data.baseline_year is not None and data.target_year is not None
+            and not any(p.field in ("baseline_year", "target_year") for p in problems)):
         outside = [r.year_label for r in target.returns.order_by("year")
                    if not data.baseline_year < r.year <= data.target_year]
         if outside:
@@ -170,6 +171,9 @@ def target_add(*, partnership: Partnership, by, data: TargetInput) -> Target:
     problems = target_problems(data, partnership=partnership)
     if problems:
         raise TargetProblems(problems)
+    # target_problems refuses any of these missing.
+    assert (data.baseline_value is not None and data.baseline_year is not None
+            and data.target_value is not None and data.target_year is not None)
     try:
         with transaction.atomic():
             return Target.objects.create(
@@ -230,8 +234,9 @@ def return_problems(*, target: Target, year: int | None, actual: Decimal | None,
     if len(commentary) > COMMENTARY_MAX:
         problems.append(Problem("commentary",
                                 f"The commentary must be {COMMENTARY_MAX} characters or fewer"))
-    elif not problems and not commentary:
+    elif not problems and not commentary and actual is not None:
         judged_year = progress.year if progress else year
+        assert judged_year is not None  # a missing year is a problem above
         judgement = rules.judge(target.trajectory, year=judged_year, actual=actual)
         if judgement.rag != rules.GREEN:
             problems.append(Problem(
@@ -249,6 +254,7 @@ def return_add(*, target: Target, by, year: int | None, actual: Decimal | None,
         problems = return_problems(target=target, year=year, actual=actual, commentary=commentary)
         if problems:
             raise TargetProblems(problems)
+        assert year is not None and actual is not None  # return_problems refuses either missing
         progress = ProgressReturn(target=target, year=year, actual=actual, commentary=commentary,
                                   recorded_by=by)
         progress.rag = progress.judgement().rag
@@ -267,6 +273,7 @@ def return_update(*, progress: ProgressReturn, by, actual: Decimal | None,
                                commentary=commentary, progress=progress)
     if problems:
         raise TargetProblems(problems)
+    assert actual is not None  # return_problems refuses a missing value
     progress.target = target
     progress.actual = actual
     progress.commentary = commentary

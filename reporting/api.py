@@ -22,13 +22,11 @@ from rest_framework.permissions import BasePermission
 
 from accreditation.models import Cycle
 from core.models import Provenance
-from partnerships.models import Region, Role
+from partnerships.models import NATIONAL_ROLES, Region
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from . import dashboard, published
 from .dashboard_forms import DashboardFilterForm
-
-NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
 
 
 class NruOnly(BasePermission):
@@ -37,7 +35,7 @@ class NruOnly(BasePermission):
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
             raise NotAuthenticated("Send an NRU staff token: Authorization: Token <key>.")
-        if not user_has_role(request.user, *NRU_ROLES):
+        if not user_has_role(request.user, *NATIONAL_ROLES):
             raise NotFound()
         return True
 
@@ -48,7 +46,7 @@ class Pagination(PageNumberPagination):
 
 def _is_nru(request) -> bool:
     return bool(request.user and request.user.is_authenticated
-                and user_has_role(request.user, *NRU_ROLES))
+                and user_has_role(request.user, *NATIONAL_ROLES))
 
 
 # --- Partnerships -------------------------------------------------------------------------------

@@ -8,9 +8,15 @@ class ReportingConfig(AppConfig):
     name = "reporting"
 
     def ready(self):
-        from core.registry import navigation_register
-        from partnerships.models import Role
+        from core.registry import home_panel_register, navigation_register
+        from partnerships.models import NATIONAL_ROLES
         from partnerships.permissions import holds_any_role
 
+        from .emails_views import failed_emails_panel
+
         navigation_register("National dashboard", "reporting:dashboard-show", order=30,
-                            visible=holds_any_role(Role.NRU_ANALYST, Role.NRU_ADMIN))
+                            visible=holds_any_role(*NATIONAL_ROLES))
+        # NRU administrators, while some emails could not be sent: a link to them.
+        home_panel_register("reporting.failed_emails", order=50,
+                            template="reporting/includes/home_failed_emails.html",
+                            context=failed_emails_panel)

@@ -21,7 +21,7 @@ from core.errors import ApplicationError
 from core.models import Provenance
 from funding.selectors import partnership_funding_summary
 from funding.views import timeline_with_links
-from partnerships.models import Role
+from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from . import charts, dashboard, exports
@@ -31,13 +31,12 @@ from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
 PAGE_SIZE = 50
-NRU_ROLES = (Role.NRU_ANALYST, Role.NRU_ADMIN)
 
 
 class NruOnlyMixin(LoginRequiredMixin):
     """Signed out: to the sign-in page. Signed in without an NRU role: 404."""
 
-    roles: tuple[str, ...] = NRU_ROLES
+    roles: tuple[str, ...] = NATIONAL_ROLES
 
     def dispatch(self, request, *args, **kwargs):
         if not request.user.is_authenticated:

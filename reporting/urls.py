@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import dashboard_views as views
+from . import emails_views
 
 app_name = "reporting"
 
@@ -13,4 +14,7 @@ urlpatterns = [
     path("allocations/import/", views.AllocationImportView.as_view(), name="allocations-import"),
     path("allocations/import/confirm/", views.AllocationImportConfirmView.as_view(),
          name="allocations-import-confirm"),
+    path("emails/failed/", emails_views.FailedEmailListView.as_view(), name="emails-failed"),
+    path("emails/<int:pk>/send-again/", emails_views.FailedEmailRetryView.as_view(),
+         name="email-send-again"),
 ]

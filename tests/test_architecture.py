@@ -1,51 +1,62 @@
-"""The dependency rule, checked on the source: core <- partnerships <- accreditation <- funding <-
-reporting. Models, services, selectors, permissions and tasks of a lower app never import a higher
-one (views, letters and data loaders sit on top and may read any app). funding/rules.py imports
-nothing from Django or the apps."""
+"""The layers of docs/architecture.md, enforced by import-linter's contracts in pyproject.toml
+(`make lint` and CI run `lint-imports`; this test runs it too, so `make test` fails on an upward
+import as well). Also shown here: that the contracts catch an upward import added to any module,
+and that nothing below funding sends funding's tasks by name."""
 
 import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ["core", "partnerships", "accreditation", "funding", "reporting"]
-CORE_MODULES = ["models", "services", "selectors", "permissions", "tasks", "rules", "errors", "money",
-                # funding's services and selectors, by concern
-                "basis", "ledger", "outbox", "policies"]
+APPS = ["core", "partnerships", "performance", "accreditation", "funding", "reporting", "reference",
+        "lsp_portal"]
+LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
 
-def imported_top_levels(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-            names.add(node.module.split(".")[0])
-    return names
-
-
-def lower_layer_modules():
-    for index, app in enumerate(LAYERS):
-        higher = set(LAYERS[index + 1:])
-        for name in CORE_MODULES:
-            # A module, or a package of modules (accreditation/services/).
-            for path in [ROOT / app / f"{name}.py", *sorted((ROOT / app / name).glob("*.py"))]:
-                if path.exists():
-                    yield pytest.param(path, higher, id=str(path.relative_to(ROOT)))
-
-
-@pytest.mark.parametrize(("path", "higher"), list(lower_layer_modules()))
-def test_lower_app_does_not_import_a_higher_one(path, higher):
-    assert not (imported_top_levels(path) & higher), (
-        f"{path.relative_to(ROOT)} imports {sorted(imported_top_levels(path) & higher)}"
+def lint_imports(cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120,
     )
 
 
-def test_the_release_rule_is_pure_python():
-    imported = imported_top_levels(ROOT / "funding" / "rules.py")
-    assert not imported & {"django", *LAYERS}, sorted(imported)
+@pytest.fixture(scope="module")
+def copy_of_the_apps(tmp_path_factory) -> Path:
+    """The apps and the contracts, copied so that a test may add an import to them."""
+    root = tmp_path_factory.mktemp("layers")
+    for app in APPS:
+        shutil.copytree(ROOT / app, root / app,
+                        ignore=shutil.ignore_patterns("__pycache__", "migrations"))
+    shutil.copy(ROOT / "pyproject.toml", root / "pyproject.toml")
+    return root
+
+
+def test_the_contracts_are_kept():
+    result = lint_imports(ROOT)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize(("module", "upward"), [
+    ("accreditation/notifications.py", "funding.models"),
+    ("partnerships/forms.py", "funding.models"),
+    ("core/money.py", "partnerships.models"),
+    ("performance/views.py", "accreditation.models"),
+    ("funding/rules.py", "django.db"),
+    ("funding/ledger.py", "reporting.dashboard"),
+])
+def test_an_upward_import_anywhere_breaks_a_contract(copy_of_the_apps, module, upward):
+    path = copy_of_the_apps / module
+    original = path.read_text()
+    path.write_text(original + f"\nimport {upward}  # added by the test\n")
+    try:
+        result = lint_imports(copy_of_the_apps)
+    finally:
+        path.write_text(original)
+    assert result.returncode != 0, result.stdout
+    assert "BROKEN" in result.stdout
 
 
 def _task_names() -> set[str]:

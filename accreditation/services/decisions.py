@@ -2,14 +2,15 @@
 accredit several at once. Each records a Decision with its areas of concern and its letter, and
 moves the assessment's funding state."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
+from partnerships.models import Member
 
 from ..models import AreaOfConcern, Decision, FundingState, Requirement, SelfAssessment
 from ..review_selectors import assessment_bulk_accreditable
@@ -27,15 +28,37 @@ class Concern:
     due_by: date | None = None
 
 
+def decision_snapshot(assessment: SelfAssessment) -> dict:
+    """What a decision is made on, kept with it so a later round can say what changed: each
+    answer (by requirement code) with the Government Office's rating, and the membership."""
+    return {
+        "answers": {
+            r.requirement.code: {
+                "title": r.requirement.title, "self_rating": r.self_rating, "case": r.case,
+                "go_rating": r.go_rating, "go_comment": r.go_comment,
+            }
+            for r in assessment.responses.select_related("requirement").order_by(
+                "requirement__order")
+        },
+        "members": [
+            {"id": m.pk, "organisation": m.organisation, "representative": m.representative,
+             "sector": m.sector, "role": m.role}
+            for m in Member.objects.filter(partnership_id=assessment.partnership_id).order_by("pk")
+        ],
+    }
+
+
 def decision_maker(*, by, outcome, concerns=(), review_date=None, letter: LetterArg = "",
                    summary="", on: date | None = None, at=None):
-    """What records the Decision (its areas of concern and its letter) inside a transition."""
+    """What records the Decision (its areas of concern, its letter, and a snapshot of what it
+    was made on) inside a transition."""
 
     def make(a: SelfAssessment) -> Decision:
         decision = Decision.objects.create(
             assessment=a, review_round=a.review_round, outcome=outcome, review_date=review_date,
             letter="" if callable(letter) else letter, summary=summary, decided_by=by,
-            decided_on=on or timezone.localdate(), decided_at=at or timezone.now(),
+            decided_on=on or clock.today(), decided_at=at or clock.now(),
+            snapshot=decision_snapshot(a),
         )
         AreaOfConcern.objects.bulk_create(
             AreaOfConcern(decision=decision, requirement=c.requirement, concern=c.concern,
@@ -61,7 +84,7 @@ def _check_concerns(assessment: SelfAssessment, concerns) -> None:
 
 @transaction.atomic
 def assessment_accredit(
-    *, assessment: SelfAssessment, by, concerns: list[Concern] = (), letter: LetterArg = "",
+    *, assessment: SelfAssessment, by, concerns: Sequence[Concern] = (), letter: LetterArg = "",
     summary: str = "", expected_version: int | None = None, on: date | None = None, at=None,
 ) -> SelfAssessment:
     """Accredit, with or without areas of concern. Releases the full allocation."""
@@ -95,7 +118,7 @@ def assessment_defer(
         raise ApplicationError("A deferral needs at least one area of concern.")
     if review_date is None:
         raise ApplicationError("A deferral needs a review date.")
-    decided_on = on or timezone.localdate()
+    decided_on = on or clock.today()
     if review_date <= decided_on:
         raise ApplicationError("The review date must be after the date of the decision.")
     _check_concerns(assessment, concerns)

@@ -7,12 +7,14 @@ Every change to a draft locks the assessment row first, so it is ordered against
 is recorded in the assessment's history (AssessmentChange)."""
 
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Partnership
 
@@ -28,7 +30,7 @@ from ..models import (
     SelfAssessment,
     Status,
 )
-from ..selectors import assessment_submission_blockers
+from ..selectors import assessment_evidence_bytes, assessment_submission_blockers
 from .transitions import ConflictError, assessment_lock, assessment_transition, time_phrase
 
 CASE_WORD_LIMIT = 500
@@ -120,7 +122,7 @@ def _change_record(
             and last.changes.get("_subject") == changes.get("_subject")
             and at - last.at <= HISTORY_COALESCE_WINDOW
         ):
-            merged = {}
+            merged: dict[str, Any] = {}
             for field in {**last.changes, **changes}:
                 if field.startswith("_"):
                     continue
@@ -238,8 +240,8 @@ def response_save(
     if inclusiveness_note is not None:
         wanted["inclusiveness_note"] = inclusiveness_note
         saved["inclusiveness_note"] = assessment.inclusiveness_note
-    changes = {field: [saved[field], value] for field, value in wanted.items()
-               if saved[field] != value}
+    changes: dict[str, Any] = {field: [saved[field], value] for field, value in wanted.items()
+                               if saved[field] != value}
     if not changes:
         return current
     if current.version != expected_version:
@@ -256,7 +258,7 @@ def response_save(
     current.version += 1
     current.save(update_fields=["self_rating", "case", "version", "updated_at"])
     extra_fields = []
-    if "inclusiveness_note" in changes:
+    if inclusiveness_note is not None and "inclusiveness_note" in changes:
         assessment.inclusiveness_note = inclusiveness_note
         extra_fields.append("inclusiveness_note")
     _draft_touch(assessment, *extra_fields)
@@ -266,44 +268,69 @@ def response_save(
     return current
 
 
-def evidence_attach(*, response: RequirementResponse, by, upload, at=None) -> EvidenceFile:
-    """Attach an uploaded file to a requirement's answer, once its content, size and name pass.
-
-    The file is stored under a random name in MEDIA_ROOT (never served directly); the cleaned
-    original name is kept for display and download only.
-    """
+def evidence_prepared(upload) -> tuple:
+    """The kind of an uploaded file (from its content) and a safe name for it; refuses what is
+    not allowed (accreditation/evidence.py). Checked before any lock is taken."""
     from .. import evidence
 
     kind = evidence.evidence_kind(upload)
-    name = evidence.evidence_name(upload.name, kind)
+    return kind, evidence.evidence_name(upload.name, kind)
+
+
+def evidence_store(*, assessment: SelfAssessment, by, upload, kind, name: str, at=None,
+                   after_save: Callable[[EvidenceFile], None], **owner) -> EvidenceFile:
+    """Store a checked upload for an assessment already locked by the caller's transaction:
+    within the assessment's 50 MB, under a random name in MEDIA_ROOT (never served directly),
+    the cleaned original name kept for display and download only. `owner` is the answer
+    (`response=`) or the progress on an area of concern (`concern_response=`) it belongs to;
+    `after_save` records the change. Every file of an assessment goes through here."""
+    from .. import evidence
+
+    used = assessment_evidence_bytes(assessment)
+    if used + upload.size > evidence.MAX_ASSESSMENT_BYTES:
+        raise ApplicationError(
+            "The files for this self-assessment must add up to 50 MB or less: "
+            f"{evidence.megabytes(used)} is already attached and this file is "
+            f"{evidence.megabytes(upload.size)}. Remove a file before adding this one",
+            extra={"field": "evidence"},
+        )
+    record = EvidenceFile(
+        **owner, original_name=name, content_type=kind.mime, size=upload.size,
+        uploaded_by=by, uploaded_at=at or clock.now(),
+    )
+    record.file.save(f"{uuid.uuid4().hex}.{kind.extension}", upload, save=False)
+    try:
+        record.save()
+        after_save(record)
+    except BaseException:
+        record.file.delete(save=False)
+        raise
+    return record
+
+
+def evidence_discard(record: EvidenceFile) -> None:
+    """Delete the record; the stored file goes once that is committed."""
+    storage, stored_name = record.file.storage, record.file.name
+    record.delete()
+    transaction.on_commit(lambda: storage.delete(stored_name))
+
+
+def evidence_attach(*, response: RequirementResponse, by, upload, at=None) -> EvidenceFile:
+    """Attach an uploaded file to a requirement's answer, once its content, size and name pass."""
+    kind, name = evidence_prepared(upload)
     with transaction.atomic():
         assessment = _draft_locked(response.assessment)
-        used = (EvidenceFile.objects.filter(response__assessment=assessment)
-                .aggregate(total=Sum("size"))["total"] or 0)
-        if used + upload.size > evidence.MAX_ASSESSMENT_BYTES:
-            raise ApplicationError(
-                "The files for this self-assessment must add up to 50 MB or less: "
-                f"{evidence.megabytes(used)} is already attached and this file is "
-                f"{evidence.megabytes(upload.size)}. Remove a file before adding this one",
-                extra={"field": "evidence"},
-            )
-        record = EvidenceFile(
-            response=response, original_name=name, content_type=kind.mime, size=upload.size,
-            uploaded_by=by, uploaded_at=at or timezone.now(),
-        )
-        record.file.save(f"{uuid.uuid4().hex}.{kind.extension}", upload, save=False)
-        try:
-            record.save()
+
+        def recorded(record: EvidenceFile) -> None:
             _draft_touch(assessment)
             _change_record(
                 assessment=assessment, action=AssessmentChange.Action.EVIDENCE_ADDED, by=by,
                 requirement=response.requirement, at=at,
                 summary=f"{response.requirement.code} evidence added: {name}",
             )
-        except BaseException:
-            record.file.delete(save=False)
-            raise
-    return record
+
+        return evidence_store(assessment=assessment, by=by, upload=upload, kind=kind, name=name,
+                              at=at, after_save=recorded, response=response)
 
 
 @transaction.atomic
@@ -314,15 +341,13 @@ def evidence_remove(*, evidence: EvidenceFile, by, at=None) -> None:
     record = EvidenceFile.objects.filter(pk=evidence.pk, response__assessment=assessment).first()
     if record is None:
         return  # already removed (a double-submitted form): nothing more to do
-    storage, stored_name = record.file.storage, record.file.name
-    record.delete()
+    evidence_discard(record)
     _draft_touch(assessment)
     _change_record(
         assessment=assessment, action=AssessmentChange.Action.EVIDENCE_REMOVED, by=by,
         requirement=response.requirement, at=at,
         summary=f"{response.requirement.code} evidence removed: {record.original_name}",
     )
-    transaction.on_commit(lambda: storage.delete(stored_name))
 
 
 def concern_progress_token(progress: ConcernProgress) -> str:

@@ -4,12 +4,13 @@ rate each requirement, record stakeholders' views, or return it to the partnersh
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Sector
 
 from ..models import (
+    AWAITING_REVIEW,
     Decision,
     GoRating,
     RequirementResponse,
@@ -26,11 +27,12 @@ def assessment_start_review(
     *, assessment: SelfAssessment, by, expected_version: int | None = None,
     today: date | None = None, at=None,
 ) -> SelfAssessment:
-    """A GO reviewer takes the assessment; a deferred one only on or after its review date."""
-    today = today or timezone.localdate()
+    """A GO reviewer takes the assessment. A deferred one (whether or not the partnership has
+    responded) only on or after its review date: that opens the next review round."""
+    today = today or clock.today()
 
     def take(a: SelfAssessment):
-        if a.status == Status.DEFERRED:
+        if a.status in AWAITING_REVIEW:
             if a.review_date and today < a.review_date:
                 raise ApplicationError(
                     f"This deferred assessment cannot be reviewed before its review date, "
@@ -38,7 +40,7 @@ def assessment_start_review(
                 )
             a.review_round += 1
         a.reviewer = by
-        a.review_started_at = at or timezone.now()
+        a.review_started_at = at or clock.now()
 
     locked, _ = assessment_transition(
         assessment=assessment, by=by, transition=lambda a: a.start_review,
@@ -101,11 +103,11 @@ def stakeholder_view_record(
         raise ApplicationError("Choose the organisation's sector and whether it supports the case.")
     if given_on is None:
         raise ApplicationError("Enter the date the view was given.")
-    if given_on > (today or timezone.localdate()):
+    if given_on > (today or clock.today()):
         raise ApplicationError("The date the view was given cannot be in the future.")
     view = StakeholderView.objects.create(
         assessment=locked, organisation=organisation, sector=sector, stance=stance,
-        comment=comment, given_on=given_on, recorded_by=by,
+        comment=comment, given_on=given_on, recorded_by=by, review_round=locked.review_round,
     )
     _version_bump(locked)
     return view
@@ -122,6 +124,12 @@ def assessment_return(
         raise ApplicationError("Give a reason against at least one requirement.")
 
     def annotate(a: SelfAssessment):
+        if a.review_round > 1:
+            raise ApplicationError(
+                f"Review round {a.review_round} follows a deferral, so it ends in accreditation "
+                "(with or without areas of concern) or a further deferral: it cannot be returned "
+                "for changes. Nothing was changed."
+            )
         responses = {r.requirement_id: r for r in a.responses.all()}
         unknown = set(reasons) - set(responses)
         if unknown:

@@ -4,7 +4,6 @@ docs/adr/0008-concurrency-versions-and-conflicts.md)."""
 
 from collections.abc import Callable
 
-from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
@@ -12,7 +11,7 @@ from core.errors import ApplicationError
 
 from .. import signals
 from ..models import AccreditationEvent, Decision, SelfAssessment, Status
-from ..notifications import event_notify_enqueue
+from ..notifications import event_emails_record
 
 
 class ConflictError(ApplicationError):
@@ -43,6 +42,11 @@ def conflict_error(locked: SelfAssessment) -> ConflictError:
         if locked.status in _ALREADY:
             return ConflictError(
                 f"{name} was already {_ALREADY[locked.status]} by {last.actor_label} "
+                f"{time_phrase(last.at)}; nothing you entered was applied."
+            )
+        if locked.status == Status.RESPONSE_RECEIVED:
+            return ConflictError(
+                f"{name}'s response to the deferral was signed off by {last.actor_label} "
                 f"{time_phrase(last.at)}; nothing you entered was applied."
             )
         if last.from_status == Status.UNDER_REVIEW and locked.status == Status.DRAFT:
@@ -107,7 +111,8 @@ def assessment_transition(
     )
     # Funding records the recompute it owes, in this transaction (funding.apps).
     signals.transition_recorded.send(sender=SelfAssessment, assessment=locked, event=event)
-    # Emails (submitted -> reviewers, decision -> officers and chairs) only once it is committed.
-    transaction.on_commit(lambda: event_notify_enqueue(event_id=event.pk))
+    # Emails (submitted -> reviewers, decision -> officers and chairs): recorded in the outbox in
+    # this transaction, sent by a worker once it commits.
+    event_emails_record(event=event)
     return locked, event
 

@@ -19,7 +19,7 @@ from ..evidence import MAX_ASSESSMENT_BYTES, megabytes
 from ..forms import ConcernProgressForm, ResponseForm
 from ..models import EvidenceFile, RequirementResponse, SelfAssessment
 from ..permissions import can_edit_assessment, user_is_lsp_officer
-from ..selectors import assessments_visible_to, responses_with_evidence
+from ..selectors import assessment_evidence_bytes, evidence_visible_to, responses_with_evidence
 from ..services.drafting import (
     CASE_WORD_LIMIT,
     concern_progress_save,
@@ -233,7 +233,7 @@ class EvidenceListView(LspAssessmentMixin, TemplateView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         responses = responses_with_evidence(self.assessment)
-        total = sum(f.size for r in responses for f in r.evidence_files.all())
+        total = assessment_evidence_bytes(self.assessment)  # with any response to a deferral
         context.update(responses=responses, total=megabytes(total) if total else "0 MB",
                        remaining=megabytes(max(0, MAX_ASSESSMENT_BYTES - total)))
         return context
@@ -243,11 +243,7 @@ class EvidenceDownloadView(LoginRequiredMixin, View):
     """A file, to anyone who may see its assessment (assessments_visible_to), as an attachment."""
 
     def get(self, request, pk):
-        evidence = get_object_or_404(
-            EvidenceFile.objects.filter(
-                response__assessment__in=assessments_visible_to(request.user)),
-            pk=pk,
-        )
+        evidence = get_object_or_404(evidence_visible_to(request.user), pk=pk)
         try:
             handle = evidence.file.open("rb")
         except (FileNotFoundError, ValueError):

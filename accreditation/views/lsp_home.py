@@ -17,7 +17,7 @@ from core.errors import ApplicationError
 from partnerships.models import PARTNERSHIP_ROLES, Partnership
 from partnerships.selectors import partnerships_visible_to
 
-from ..models import Cycle, SelfAssessment, Status
+from ..models import Cycle, DeferralResponse, SelfAssessment, Status
 from ..permissions import user_is_lsp_chair, user_is_lsp_officer
 from ..services.drafting import assessment_start
 from .lsp_base import sign_off_is_requested
@@ -64,6 +64,14 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
             .annotate(incomplete=Count("responses", filter=Q(responses__self_rating="")
                                        | Q(responses__case="")))
         }
+        # Responses to a deferral waiting for the chair's sign-off (one query, if any deferred).
+        deferred = [a.pk for a in assessments.values() if a.status == Status.DEFERRED]
+        asked = set(DeferralResponse.objects.filter(
+            assessment_id__in=deferred, signed_off_at__isnull=True,
+            sign_off_requested_at__isnull=False).values_list("assessment_id", flat=True)
+        ) if deferred else set()
+        for a in assessments.values():
+            a.response_sign_off_requested = a.pk in asked
         by_partnership = partnership_allocations(partnerships)
         homes = []
         for partnership in partnerships:
@@ -109,11 +117,27 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
     elif assessment.status in (Status.SUBMITTED, Status.UNDER_REVIEW):
         row.action_label, row.action_url = "View your answers", tasks_url
         row.note = "With the Government Office."
+    elif assessment.status == Status.DEFERRED:
+        review = f"Review on {assessment.review_date:%-d %B %Y}."
+        respond_url = reverse("accreditation:deferral-response", args=[assessment.pk])
+        if home.is_chair and assessment.response_sign_off_requested:
+            row.action_label = "Sign off the response to the areas of concern"
+            row.action_url = reverse("accreditation:deferral-sign-off", args=[assessment.pk])
+            row.note = f"The officer has asked you to sign off. {review}"
+        elif home.is_officer:
+            row.action_label, row.action_url = "Respond to the areas of concern", respond_url
+            row.note = review
+        else:
+            row.action_label, row.action_url = "Read the response so far", respond_url
+            row.note = review
+    elif assessment.status == Status.RESPONSE_RECEIVED:
+        row.action_label = "Read the response"
+        row.action_url = reverse("accreditation:deferral-response", args=[assessment.pk])
+        row.note = (f"Sent to the Government Office for the review on "
+                    f"{assessment.review_date:%-d %B %Y}.")
     else:
         row.action_label = "Read the decision"
         row.action_url = reverse("accreditation:assessment-decision", args=[assessment.pk])
-        if assessment.status == Status.DEFERRED and assessment.review_date:
-            row.note = f"Review on {assessment.review_date:%-d %B %Y}."
     return row
 
 

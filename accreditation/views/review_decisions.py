@@ -35,14 +35,15 @@ class DecisionChooseView(UnderReviewMixin, View):
         assessment = self.get_assessment()
         if refused := self.check_under_review(assessment):
             return refused
-        return render(request, self.template_name,
-                      {"assessment": assessment, "form": DecisionChooseForm()})
+        return render(request, self.template_name, {
+            "assessment": assessment,
+            "form": DecisionChooseForm(review_round=assessment.review_round)})
 
     def post(self, request, pk):
         assessment = self.get_assessment()
         if refused := self.check_under_review(assessment):
             return refused
-        form = DecisionChooseForm(request.POST)
+        form = DecisionChooseForm(request.POST, review_round=assessment.review_round)
         if not form.is_valid():
             return render(request, self.template_name, {"assessment": assessment, "form": form})
         return redirect(self.targets[form.cleaned_data["outcome"]], pk=assessment.pk)
@@ -154,6 +155,17 @@ class AssessmentReturnView(_DecisionView):
     form_class = ReturnForm
     title = "Return for changes"
     confirm = False
+
+    def check_under_review(self, assessment):
+        if refused := super().check_under_review(assessment):
+            return refused
+        if assessment.review_round > 1:
+            messages.error(self.request, (
+                f"Review round {assessment.review_round} follows a deferral, so it ends in "
+                "accreditation (with or without areas of concern) or a further deferral: it "
+                "cannot be returned for changes."))
+            return self.to_detail(assessment)
+        return None
 
     def decide(self, *, assessment, data, effects):
         return assessment_return(

@@ -7,16 +7,23 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views import View
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Sector
 from performance.selectors import progress_summary_for_requirement
 
 from ..letters import funding_effects
-from ..models import AccreditationEvent, EvidenceFile, RequirementResponse, SelfAssessment, Status
+from ..models import AWAITING_REVIEW, EvidenceFile, RequirementResponse, SelfAssessment, Status
 from ..review_forms import ResponseRateForm, StakeholderViewForm
+from ..selectors import (
+    DeferralRound,
+    changes_since,
+    deferral_round,
+    events_with_rounds,
+    go_rating_effective,
+)
 from ..services.review import assessment_start_review, response_go_rate, stakeholder_view_record
 from ..services.transitions import ConflictError
 from .review_base import ReviewAssessmentMixin, UnderReviewMixin
@@ -25,9 +32,20 @@ from .review_base import ReviewAssessmentMixin, UnderReviewMixin
 def _can_start(assessment: SelfAssessment, today) -> bool:
     if assessment.status == Status.SUBMITTED:
         return True
-    return assessment.status == Status.DEFERRED and bool(
+    return assessment.status in AWAITING_REVIEW and bool(
         assessment.review_date and assessment.review_date <= today
     )
+
+
+def round_being_reviewed(assessment: SelfAssessment) -> DeferralRound | None:
+    """The review round that follows a deferral, with the partnership's response: the next one
+    while the assessment waits for its review, the current one once it has started (or been
+    decided). None in a first round."""
+    if assessment.status in AWAITING_REVIEW:
+        return deferral_round(assessment)
+    if assessment.review_round > 1:
+        return deferral_round(assessment, review_round=assessment.review_round)
+    return None
 
 
 def _evidence_url(evidence: EvidenceFile) -> str | None:
@@ -45,7 +63,7 @@ class AssessmentDetailView(ReviewAssessmentMixin, View):
 
     def get(self, request, pk):
         assessment = self.get_assessment()
-        today = timezone.localdate()
+        today = clock.today()
         responses = list(
             assessment.responses.select_related("requirement").prefetch_related(
                 Prefetch("evidence_files", queryset=EvidenceFile.objects.order_by("uploaded_at"))
@@ -63,15 +81,27 @@ class AssessmentDetailView(ReviewAssessmentMixin, View):
             assessment.decisions.select_related("decided_by")
             .prefetch_related("concerns__requirement").order_by("-decided_at")
         )
-        events = list(
-            AccreditationEvent.objects.filter(assessment=assessment)
-            .select_related("decision").order_by("at", "id")
-        )
+        reviewing = round_being_reviewed(assessment)
+        if reviewing is not None:
+            # The ratings of the round the deferral was decided in, beside this round's.
+            then = reviewing.decision.snapshot.get("answers", {})
+            for response in responses:
+                before = then.get(response.requirement.code)
+                if before:
+                    response.rating_then = go_rating_effective(before["self_rating"],
+                                                               before["go_rating"])
+                    response.comment_then = before["go_comment"]
+        views = list(assessment.stakeholder_views.select_related("recorded_by"))
+        this_round = reviewing.review_round if reviewing else assessment.review_round
         return render(request, self.template_name, {
             "assessment": assessment, "partnership": assessment.partnership,
             "responses": responses, "by_sector": by_sector, "member_count": len(members),
-            "stakeholder_views": list(assessment.stakeholder_views.select_related("recorded_by")),
-            "decisions": decisions, "events": events,
+            "stakeholder_views": [v for v in views if v.review_round == this_round],
+            "earlier_views": [v for v in views if v.review_round != this_round],
+            "views_round": this_round,
+            "reviewing": reviewing,
+            "changes": changes_since(reviewing.decision) if reviewing else None,
+            "decisions": decisions, "events": events_with_rounds(assessment),
             "can_start": _can_start(assessment, today),
             "under_review": assessment.status == Status.UNDER_REVIEW,
             "all_rated": all(r.go_rating for r in responses),

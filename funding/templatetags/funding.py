@@ -1,8 +1,8 @@
 """`{% load funding %}`: release fractions as people read them."""
 
-from decimal import Decimal
-
 from django import template
+
+from core.money import percent as percent_text
 
 register = template.Library()
 
@@ -13,5 +13,4 @@ def percent(fraction) -> str:
     Decimal("0.675") -> "67.5%". Nothing for a missing value."""
     if fraction is None or fraction == "":
         return ""
-    value = (Decimal(fraction) * 100).normalize()
-    return f"{value:f}%"
+    return percent_text(fraction)

@@ -66,21 +66,40 @@ function start() {
   recordDeadline(deadline);
 
   // Requests made by this page (fetch, XMLHttpRequest) may renew the session on the server too.
-  if ("PerformanceObserver" in window) {
+  // They are noticed by wrapping the two, not through the browser's resource timing: Chromium
+  // leaves answers marked no-store out of it, and every answer to someone signed in is
+  // (core/middleware.py). A request counts from when it was sent, once an answer came back.
+  const sameOrigin = (url) => {
     try {
-      new PerformanceObserver((list) => {
-        for (const entry of list.getEntries()) {
-          if (["fetch", "xmlhttprequest"].includes(entry.initiatorType)
-              && new URL(entry.name, window.location.href).origin === window.location.origin) {
-            // When it was sent: now, less how long it took (the clock of Date, not of the
-            // performance timeline, so that both ends of the sum agree).
-            requestMade(Date.now() - entry.duration);
-          }
-        }
-      }).observe({ type: "resource", buffered: false });
+      return new URL(String(url), window.location.href).origin === window.location.origin;
     } catch {
-      // Old browsers: page loads alone count.
+      return false;
     }
+  };
+  if (typeof window.fetch === "function") {
+    const originalFetch = window.fetch;
+    window.fetch = function fetchNoticed(input, ...rest) {
+      const sent = Date.now();
+      const answer = originalFetch.call(this, input, ...rest);
+      if (sameOrigin(input instanceof Request ? input.url : input)) {
+        answer.then(() => requestMade(sent), () => {});
+      }
+      return answer;
+    };
+  }
+  if ("XMLHttpRequest" in window) {
+    const { open, send } = XMLHttpRequest.prototype;
+    XMLHttpRequest.prototype.open = function openNoticed(method, url, ...rest) {
+      this.lspPortalSameOrigin = sameOrigin(url);
+      return open.call(this, method, url, ...rest);
+    };
+    XMLHttpRequest.prototype.send = function sendNoticed(...args) {
+      if (this.lspPortalSameOrigin) {
+        const sent = Date.now();
+        this.addEventListener("load", () => requestMade(sent));
+      }
+      return send.apply(this, args);
+    };
   }
 
   function secondsLeft() {

@@ -26,8 +26,8 @@ from accreditation.models import (
     StakeholderView,
     Status,
 )
-from accreditation.notifications import event_notify_enqueue, notifications_suppressed
-from core.models import User
+from accreditation.notifications import event_emails_record, notifications_suppressed
+from core.models import OutboxEmail, User
 from funding.models import RecomputeRequest, ReleasePolicy
 from partnerships.models import Member, Partnership, Role, RoleAssignment, Sector
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
@@ -223,13 +223,22 @@ def eager_celery():
 
 def test_backdated_history_emails_nobody(django_capture_on_commit_callbacks, eager_celery):
     """The demo loads its events inside notifications_suppressed(): a submission, which
-    would email the region's reviewers, sends nothing there, and does outside it."""
+    would email the region's reviewers, records no email there, and does outside it."""
     reviewer = RoleAssignmentFactory(reviewer=True)
     mail.outbox.clear()
     with notifications_suppressed(), django_capture_on_commit_callbacks(execute=True):
         suppressed = SelfAssessmentFactory(submitted=True,
                                            partnership__local_authority__region=reviewer.region)
     assert mail.outbox == []
+    assert not OutboxEmail.objects.exists()  # nothing recorded, so nothing a sweep could send
     event = suppressed.events.get(to_status=Status.SUBMITTED)
-    assert event_notify_enqueue(event_id=event.pk) is True
+    with django_capture_on_commit_callbacks(execute=True):
+        assert len(event_emails_record(event=event)) == 1
     assert [m.to for m in mail.outbox] == [[reviewer.user.email]]
+
+
+def test_the_demo_owes_no_email(demo):
+    """Its 88 submissions and decisions are history (notifications_suppressed): none of them
+    is in the outbox."""
+    assert AccreditationEvent.objects.exclude(decision=None).count() == 88
+    assert not OutboxEmail.objects.exists()

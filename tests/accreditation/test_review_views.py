@@ -200,8 +200,8 @@ def test_queue_lists_the_regions_partnerships_with_status_and_counts(client, wor
     assert outsider.partnership.name not in page
     counts = client.get(reverse("review:queue")).context["queue"].counts
     assert {k: n for k, _, n in counts} == {
-        "review_due": 0, "submitted": 1, "under_review": 0, "deferred": 0, "accredited": 1,
-        "draft": 0, "not_started": 1,
+        "review_due": 0, "submitted": 1, "under_review": 0, "response_received": 0,
+        "deferred": 0, "accredited": 1, "draft": 0, "not_started": 1,
     }
 
 

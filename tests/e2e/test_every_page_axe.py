@@ -26,7 +26,7 @@ from django.urls import reverse
 from accreditation.services.drafting import assessment_start
 from tests.security.matrix import url_for
 from tests.security.permission_table import COLUMNS, EXPECTED
-from tests.security.world import build_world
+from tests.security.world import build_world, pdf_bytes
 
 pytestmark = pytest.mark.e2e
 
@@ -44,8 +44,9 @@ NOT_PAGE_DIRECTORIES = {
 # Files named "_*.html" are partials (a table, a form, breadcrumbs) included in pages.
 
 # Rendered here without their error condition (served through a route on the live server's
-# origin, so the page's styles load); 404.html is reached for real.
-ERROR_PAGES = ("400.html", "403.html", "403_csrf.html", "500.html")
+# origin, so the page's styles load); 404.html is reached for real. 413.html is reached for real
+# in tests/security/test_request_limits.py.
+ERROR_PAGES = ("400.html", "403.html", "403_csrf.html", "413.html", "500.html")
 
 
 def page_templates() -> set[str]:
@@ -172,6 +173,13 @@ def _visit_page_states(visits: Visits, world):
     assert page.get_by_role("link", name="say how you are addressing it").count() == 1
     visits.check(page, "member-list with a sector missing and a draft open")
 
+    # The NRU administrator's home page while an email could not be sent (the world has one):
+    # the reporting panel linking to the list.
+    page = visits.page("admin")
+    page.goto(reverse("core:home"))
+    assert page.get_by_role("link", name="See the email not sent").count() == 1
+    visits.check(page, "home page with an email not sent")
+
 
 def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     """The pages a POST answers with: a form in error, confirmations, a preview, the lock-out."""
@@ -235,6 +243,52 @@ def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     visits.check(page, "the 404 page")
 
 
+def _visit_deferral_response_states(visits: Visits, world):
+    """A's response to its 2002/03 deferral as it fills in, is refused to the officer at the
+    chair's step, is signed off, and is read beside each concern on the reviewer's page (the
+    sweep above sees it only before anyone has written a word)."""
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accreditation.models import DeferralResponse
+    from accreditation.services.deferral import (
+        deferral_evidence_attach,
+        deferral_progress_save,
+        deferral_sign_off,
+        deferral_sign_off_request,
+    )
+
+    a, decision = world.a_2002, world.a_decision
+    deferral_progress_save(assessment=a, concern_id=world.a_concern.pk, by=world.officer_a,
+                           text="The board agreed its role.", expected_version=0,
+                           decision_id=decision.pk)
+    deferral_evidence_attach(assessment=a, concern_id=world.a_concern.pk, by=world.officer_a,
+                             upload=SimpleUploadedFile("role.pdf", pdf_bytes()),
+                             decision_id=decision.pk)
+    deferral_sign_off_request(assessment=a, by=world.officer_a, decision_id=decision.pk)
+
+    page = visits.page("officer_a")
+    for name in ("accreditation:deferral-response", "accreditation:deferral-concern"):
+        page.goto(url_for(world, name))
+        visits.check(page, f"{name}, written, waiting for the chair")
+    page.goto(url_for(world, "accreditation:deferral-sign-off"))
+    visits.check(page, "deferral sign-off refused to the officer")
+    page = visits.page("chair_a")
+    page.goto(url_for(world, "accreditation:deferral-sign-off"))
+    visits.check(page, "deferral sign-off, ready for the chair")
+
+    deferral_sign_off(assessment=a, by=world.chair_a, decision_id=decision.pk,
+                      expected_version=DeferralResponse.objects.get(decision=decision).version)
+    page = visits.page("officer_a")
+    page.goto(url_for(world, "accreditation:deferral-response"))
+    visits.check(page, "deferral response, signed off")
+    page = visits.page("reviewer_1")
+    page.goto(reverse("review:assessment-detail", args=[a.pk]))
+    assert page.locator("#concern-R1").get_by_text("The board agreed its role.").count() == 1
+    visits.check(page, "review page with the response beside each concern")
+    page.goto(reverse("review:queue"))
+    visits.check(page, "queue with a response received")
+
+
 def _serve(html: str):
     def handler(route):
         route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
@@ -262,6 +316,7 @@ def test_every_page_template_is_visited_and_passes_axe(browser, browser_context_
         skipped = _visit_every_get(visits, world)
         _visit_page_states(visits, world)
         _visit_post_only_pages(visits, world, tmp_path, settings)
+        _visit_deferral_response_states(visits, world)
         _visit_error_pages(visits, live_server.url)
     finally:
         visits.close()

@@ -136,11 +136,13 @@ def test_walsall_is_reviewed_after_its_review_date_and_accredited(page, sign_in,
     mailoutbox.clear()  # the fixture's own deferral emailed Walsall on 28 February
     sign_in(page, REVIEWER)
     page.goto("/review/")
-    expect(page.locator("#reviews-due")).to_contain_text("Walsall LSP 2002/03")
+    expect(page.locator("#deferred-reviews")).to_contain_text("Walsall LSP 2002/03")
+    expect(page.locator("#deferred-reviews")).to_contain_text("None yet")
     expect(page.locator("#queue tbody tr").first).to_contain_text("Review due")
     axe_check(page)
 
-    page.locator("#reviews-due").get_by_role("link", name="Walsall LSP 2002/03").click()
+    page.locator("#deferred-reviews").get_by_role("link", name="Walsall LSP 2002/03").click()
+    expect(page.locator("#no-response")).to_contain_text("No response arrived")
     expect(page.locator("#assessment-summary")).to_contain_text("28 March 2002")
     axe_check(page)
     page.get_by_role("button", name="Start review").click()

@@ -29,11 +29,12 @@ def _database_url() -> str:
 
 class Worker:
     def __init__(self, *, broker_url: str, queue: str, log: Path, pool: str = "solo",
-                 loglevel: str = "INFO"):
+                 loglevel: str = "INFO", environment: dict[str, str] | None = None):
         self.log = log
         env = {k: v for k, v in os.environ.items() if k != "CELERY_TASK_ALWAYS_EAGER"}
         env.update(DATABASE_URL=_database_url(), CELERY_BROKER_URL=broker_url,
-                   DJANGO_SETTINGS_MODULE="lsp_portal.settings", PYTHONUNBUFFERED="1")
+                   DJANGO_SETTINGS_MODULE="lsp_portal.settings", PYTHONUNBUFFERED="1",
+                   **(environment or {}))
         args = [sys.executable, "-m", "celery", "-A", "lsp_portal", "worker", "--pool", pool,
                 "-Q", queue, "-n", f"{log.stem}@%h", "--loglevel", loglevel,
                 "--without-gossip", "--without-mingle", "--without-heartbeat"]
@@ -84,13 +85,16 @@ def queue_name(require_redis):
 
 @pytest.fixture
 def start_worker(require_postgresql, require_redis, transactional_db, queue_name, tmp_path):
-    """start_worker(pool="solo") -> a ready Worker consuming this test's queue. Workers are
-    stopped before the database is flushed."""
+    """start_worker(pool="solo", environment={...}) -> a ready Worker consuming this test's
+    queue, with these variables added to its environment (its settings: EMAIL_BACKEND...).
+    Workers are stopped before the database is flushed."""
     workers: list[Worker] = []
 
-    def start(pool: str = "solo", loglevel: str = "INFO") -> Worker:
+    def start(pool: str = "solo", loglevel: str = "INFO",
+              environment: dict[str, str] | None = None) -> Worker:
         worker = Worker(broker_url=require_redis, queue=queue_name, pool=pool, loglevel=loglevel,
-                        log=tmp_path / f"worker{len(workers)}-{queue_name}.log")
+                        log=tmp_path / f"worker{len(workers)}-{queue_name}.log",
+                        environment=environment)
         workers.append(worker)
         worker.wait_ready()
         return worker

@@ -32,6 +32,10 @@ URL_KWARGS = {
     "accreditation:assessment-decision": {"pk": "a_2002.pk"},
     "accreditation:decision-letter": {"pk": "a_2002.pk", "decision_pk": "a_decision.pk"},
     "accreditation:assessment-history": {"pk": "a_draft.pk"},
+    "accreditation:deferral-response": {"pk": "a_2002.pk"},
+    "accreditation:deferral-concern": {"pk": "a_2002.pk", "concern_pk": "a_concern.pk"},
+    "accreditation:deferral-answer": {"pk": "a_2002.pk", "code": "'R1'"},
+    "accreditation:deferral-sign-off": {"pk": "a_2002.pk"},
     "review:assessment-detail": {"pk": "c_review.pk"},
     "review:assessment-start": {"pk": "d_submitted.pk"},
     "review:response-rate": {"pk": "c_review.pk", "requirement_pk": "c_requirement.pk"},
@@ -52,6 +56,7 @@ URL_KWARGS = {
     "funding:releasepolicy-override": {"pk": "policy.pk"},
     "funding:partnership-funding": {"slug": "partnership_a.slug"},
     "reporting:partnership-show": {"slug": "partnership_a.slug"},
+    "reporting:email-send-again": {"pk": "failed_email.pk"},
     "reporting_public:decisions-show": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-csv": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-json": {"year_start": "cycle_2002.year_start"},
@@ -109,6 +114,16 @@ accreditation:decision-letter             GET     login 200   404   200   404   
                                           POST    login 405   404   405   404   404   404   404
 accreditation:assessment-history          GET     login 200   404   200   404   404   404   404
                                           POST    login 405   404   405   404   404   404   404
+# Responding to a deferral: the officers write, the chair reads and signs off. An officer who
+# tries to sign off is told only the chair can (403); reviewers read the response on their page.
+accreditation:deferral-response           GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-concern            GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-answer             GET     login 200   404   200   404   404   404   404
+                                          POST    login 200   404   404   404   404   404   404
+accreditation:deferral-sign-off           GET     login 403   404   200   404   404   404   404
+                                          POST    login 403   404   200   404   404   404   404
 
 # Government Office reviewers, for their own region's assessments.
 review:queue                              GET     login 404   404   404   200   200   404   404
@@ -175,6 +190,13 @@ reporting:partnership-show                GET     login 404   404   404   404   
 reporting:allocations-import              GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
 reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
+                                          POST    login 404   404   404   404   404   404   302
+
+# Emails the service could not send, and sending one again: NRU administrators only (the list
+# shows people's addresses and the decisions' subjects).
+reporting:emails-failed                   GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   405
+reporting:email-send-again                GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 
 # Published decisions: everyone, signed in or not.

@@ -42,6 +42,8 @@ def _manage(*args, env: dict) -> subprocess.CompletedProcess:
              if k not in PRODUCTION and not k.startswith(("SECURE_", "SESSION_", "CSRF_"))
              # The browser tests set this for their own process; production never has it.
              and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    # The project's settings, not the tests' (tests/settings.py supplies a SECRET_KEY).
+    clean["DJANGO_SETTINGS_MODULE"] = "lsp_portal.settings"
     return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env={**clean, **env},
                           capture_output=True, text=True, timeout=120, check=False)
 
@@ -56,9 +58,9 @@ def test_production_settings_pass_the_deploy_check_with_no_warning():
 
 
 def test_the_deploy_check_fails_without_hsts_or_a_real_secret_key():
-    """The check above is not vacuous: the defaults (fine for `make run`) are refused."""
-    env = {**PRODUCTION, "SECURE_HSTS_SECONDS": "0"}
-    env.pop("SECRET_KEY")
+    """The check above is not vacuous: no HSTS and a weak key are refused. (No key at all stops
+    the settings loading: tests/security/test_settings_refuse.py.)"""
+    env = {**PRODUCTION, "SECURE_HSTS_SECONDS": "0", "SECRET_KEY": "django-insecure-short"}
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env)
     assert result.returncode != 0
     assert "security.W004" in result.stderr and "security.W009" in result.stderr

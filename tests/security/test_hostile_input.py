@@ -30,6 +30,7 @@ ACCEPTING = ("200", "302", "400", "409")
 # Where a URL's form is when it is not on the URL's own page.
 FORM_PAGES = {
     "review:assessment-start": lambda w: reverse("review:assessment-detail", args=[w.d_submitted.pk]),
+    "reporting:email-send-again": lambda w: reverse("reporting:emails-failed"),
 }
 # Endpoints posted to by scripts, or from a page this world does not show (A has started every
 # cycle, so its home has no start button; the import's confirm page needs an upload first).
@@ -114,8 +115,11 @@ def accepted(name: str, status: int, content_type: str, body: str) -> bool:
         return True
     if status == 200 and content_type.startswith("application/json"):
         return True
-    # The requirement page saves the answer before it checks an attached file, and says so.
-    return name == "accreditation:response-edit" and "Your answer has been saved" in body
+    # The requirement page saves the answer (and an area of concern's page the progress) before
+    # it checks an attached file, and says so.
+    return ((name == "accreditation:response-edit" and "Your answer has been saved" in body)
+            or (name == "accreditation:deferral-concern"
+                and "Your progress has been saved" in body))
 
 
 def attack_form(world: World, name: str, role: str, url: str, fields, files) -> None:

@@ -7,8 +7,9 @@ clicks would leave.
 
 Objects the permission table's URL kwargs refer to (by attribute name):
 
-- ``a_2002``: A's 2002/03 self-assessment, deferred by reviewer 1, a decision with a letter
-  and one area of concern; ``a_decision``.
+- ``a_2002``: A's 2002/03 self-assessment, deferred by reviewer 1 (who rated R1 red), a
+  decision with a letter and one area of concern ``a_concern`` on R1; ``a_decision``. Nobody
+  has responded to the deferral yet.
 - ``a_draft``: A's 2003/04 self-assessment, a draft started by officer A from the 2002/03
   answers (so it has progress to report on the area of concern), with an evidence file
   ``a_evidence`` on R1.
@@ -20,19 +21,30 @@ Objects the permission table's URL kwargs refer to (by attribute name):
 - ``member_a``: an ordinary member of A (A's chair is a member too).
 - ``policy``: NRF 2002/03, governed by the 2002/03 cycle.
 - ``target_a``: a crime target of A, with a progress return ``return_a`` by officer A.
+- ``failed_email``: an email to A's chair that the outbox gave up on (the mail server refused
+  it on its only attempt), listed for NRU administrators.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import override_settings
 
 from accreditation.letters import funding_effects, letter_writer
-from accreditation.models import Decision, EvidenceFile, FundingState, Requirement, SelfAssessment
+from accreditation.models import (
+    AreaOfConcern,
+    Decision,
+    EvidenceFile,
+    FundingState,
+    Requirement,
+    SelfAssessment,
+)
 from accreditation.services.decisions import Concern, assessment_defer
 from accreditation.services.drafting import assessment_start, evidence_attach
 from accreditation.services.review import response_go_rate
-from core.models import User
+from core.models import OutboxEmail, User
+from core.outbox import email_record, email_send
 from funding.ledger import releases_recompute
 from funding.models import ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Sector
@@ -82,6 +94,7 @@ class World:
     cycle_2003: object
     a_2002: SelfAssessment
     a_decision: Decision
+    a_concern: AreaOfConcern
     a_draft: SelfAssessment
     a_evidence: EvidenceFile
     b_2002: SelfAssessment
@@ -93,6 +106,7 @@ class World:
     policy: ReleasePolicy
     target_a: Target
     return_a: ProgressReturn
+    failed_email: OutboxEmail
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -149,6 +163,8 @@ def build_world() -> World:
     a_2002 = SelfAssessmentFactory(partnership=a, cycle=cycle_2002, under_review=True,
                                    chair_user=chair_a, reviewer_user=reviewer_1)
     first = cycle_2002.requirements.order_by("order").first()
+    response_go_rate(response=a_2002.responses.get(requirement=first), by=reviewer_1,
+                     go_rating="red", go_comment="Not yet shown.")
     assessment_defer(
         assessment=a_2002, by=reviewer_1, review_date=dt.date(2002, 3, 28), on=dt.date(2002, 2, 28),
         concerns=[Concern(requirement=first, concern="Not yet shown.",
@@ -159,6 +175,7 @@ def build_world() -> World:
     )
     a_2002 = SelfAssessment.objects.get(pk=a_2002.pk)
     a_decision = a_2002.decisions.get()
+    a_concern = a_decision.concerns.get()
 
     # A, 2003/04: a draft started by its officer, carrying forward the 2002/03 answers.
     a_draft = assessment_start(partnership=a, cycle=cycle_2003, by=officer_a)
@@ -185,12 +202,22 @@ def build_world() -> World:
     target_a = TargetFactory(partnership=a, title="Fewer burglaries in Walsall")
     return_a = ProgressReturnFactory(target=target_a, recorded_by=officer_a)
 
+    with override_settings(EMAIL_BACKEND="tests.mail_backends.FailingBackend",
+                           EMAIL_OUTBOX_MAX_ATTEMPTS=1):
+        failed_email = email_record(
+            key="world:failed", kind="Accreditation decision", to=[chair_a.email],
+            subject="Accreditation decision: Walsall 2002/03: Deferred", body="Dear Chair",
+        )
+        email_send(email_id=failed_email.pk)  # or already tried, if the commit has happened
+    failed_email = OutboxEmail.objects.get(pk=failed_email.pk, status=OutboxEmail.Status.FAILED)
+
     return World(
         region_1=region_1, region_2=region_2, partnership_a=a, partnership_b=b, partnership_c=c,
         partnership_d=d, officer_a=officer_a, officer_b=officer_b, chair_a=chair_a,
         reviewer_1=reviewer_1, reviewer_2=reviewer_2, analyst=analyst, admin=admin,
         cycle_2002=cycle_2002, cycle_2003=cycle_2003, a_2002=a_2002, a_decision=a_decision,
+        a_concern=a_concern,
         a_draft=a_draft, a_evidence=a_evidence, b_2002=b_2002, c_review=c_review,
         c_requirement=first, d_submitted=d_submitted, e_review=e_review, member_a=member_a, policy=policy,
-        target_a=target_a, return_a=return_a,
+        target_a=target_a, return_a=return_a, failed_email=failed_email,
     )
