@@ -49,7 +49,8 @@ DECISIONS = {
 # and each would change what the other forms can reach.
 SKIPPED = {"review:assessment-start", "review:bulk-accredit", "review:decision-choose",
            "accreditation:assessment-sign-off", "accreditation:assessment-check",
-           "accreditation:assessment-start", "partnerships:member-remove", "core:sign-in"}
+           "accreditation:assessment-start", "partnerships:member-remove", "core:sign-in",
+           "accreditation:deferral-sign-off"}
 # Fields (by the start of their names) whose text must reach the database through the forms,
 # or the test proves little.
 MUST_STORE = {
@@ -59,6 +60,7 @@ MUST_STORE = {
     ("review:stakeholder-view-add", "comment"), ("review:response-rate", "go_comment"),
     ("funding:releasepolicy-change", "reason"), ("funding:releasepolicy-override", "reason"),
     ("performance:target-add", "indicator"), ("partnerships:member-add", "organisation"),
+    ("accreditation:deferral-answer", "case"), ("accreditation:deferral-concern", "progress"),
 }
 MUST_STORE_IN_A_DECISION = {
     "review:assessment-defer": {"concern_", "action_", "summary"},
