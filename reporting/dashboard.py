@@ -259,7 +259,7 @@ def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
         illustrative_pence=total("illustrative_pence"),
         matching=matching,
         by_provenance=by_provenance,
-        has_release_policy=all(region.has_release_policy for region in regions),
+        has_release_policy=all(getattr(region, "has_release_policy", True) for region in regions),
     )
 
 
