@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from core import clock
 from core.models import TimeStampedModel
 from partnerships.models import Partnership, Sector
 
@@ -224,7 +224,7 @@ class EvidenceFile(models.Model):
     size = models.PositiveBigIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["uploaded_at"]
@@ -248,7 +248,7 @@ class StakeholderView(models.Model):
     given_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["given_on", "id"]
@@ -273,8 +273,8 @@ class Decision(models.Model):
     letter = models.TextField(blank=True, help_text="The decision letter sent to the LSP.")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    decided_on = models.DateField(default=timezone.localdate)
-    decided_at = models.DateTimeField(default=timezone.now)
+    decided_on = models.DateField(default=clock.today)
+    decided_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["assessment", "decided_at"]
@@ -315,7 +315,7 @@ class AccreditationEvent(models.Model):
     actor_label = models.CharField(
         max_length=150, blank=True, help_text="Who acted, as shown in the timeline."
     )
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     reason = models.TextField(blank=True)
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="events")
@@ -371,7 +371,7 @@ class AssessmentChange(models.Model):
                                     related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                            on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     summary = models.CharField(max_length=300)
     changes = models.JSONField(default=dict, blank=True,
                                help_text="Field name to [before, after].")

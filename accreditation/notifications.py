@@ -15,8 +15,8 @@ from datetime import date, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.utils import timezone
 
+from core import clock
 from partnerships.models import Role, RoleAssignment
 
 from .models import AccreditationEvent, Decision, SelfAssessment, Status
@@ -124,7 +124,7 @@ def _decision_send(decision: Decision) -> int:
 def review_reminders_send(*, today: date | None = None) -> int:
     """Remind each region's reviewers of deferred partnerships due for review in 7 days or today.
     Run once a day by Celery beat; returns how many messages went out."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     due = SelfAssessment.objects.filter(
         status=Status.DEFERRED,
         review_date__in=[today + timedelta(days=d) for d in REMINDER_DAYS],

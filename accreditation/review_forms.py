@@ -8,9 +8,9 @@ from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
 from django import forms
 from django.core.exceptions import ValidationError
-from django.utils import timezone
 from django.utils.html import escape
 
+from core import clock
 from partnerships.models import Sector
 
 from .models import Cycle, GoRating, Requirement, StakeholderView
@@ -156,7 +156,7 @@ class StakeholderViewForm(_GovForm):
 
     def clean_given_on(self):
         given_on = self.cleaned_data["given_on"]
-        if given_on and given_on > timezone.localdate():
+        if given_on and given_on > clock.today():
             raise ValidationError("The date they gave their view must be today or in the past")
         return given_on
 
@@ -232,7 +232,7 @@ class _ConcernsForm(_RequirementFieldsForm):
     def clean(self):
         data = super().clean()
         concerns = []
-        today = timezone.localdate()
+        today = clock.today()
         for r in self.requirements:
             concern = data.get(f"concern_{r.pk}", "").strip()
             action = data.get(f"action_{r.pk}", "").strip()
@@ -295,7 +295,7 @@ class DeferForm(_ConcernsForm):
 
     def clean_review_date(self):
         review_date = self.cleaned_data["review_date"]
-        if review_date and review_date <= timezone.localdate():
+        if review_date and review_date <= clock.today():
             raise ValidationError("The review date must be in the future")
         return review_date
 

@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from core import clock
 from partnerships.models import Partnership, Role
 
 from .models import Cycle, GoRating, SelfAssessment, Status
@@ -60,7 +61,7 @@ def assessment_bulk_accreditable(assessment: SelfAssessment) -> bool:
 
 def cycle_default(*, today: date | None = None) -> Cycle | None:
     """The most recent cycle that has opened, else the earliest one to come."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return (Cycle.objects.filter(opens_on__lte=today).order_by("-year_start").first()
             or Cycle.objects.order_by("year_start").first())
 
@@ -109,7 +110,7 @@ def review_queue(*, user, cycle: Cycle | None, status: str = "",
     """Every partnership in the reviewer's regions with its assessment for `cycle`, in working
     order, optionally only one status; counts per status; and deferred reviews due in any cycle.
     A fixed number of queries, however many partnerships."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
     region_ids = reviewer_region_ids(user)
     partnerships = list(
         Partnership.objects.filter(local_authority__region_id__in=region_ids)

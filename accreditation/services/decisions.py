@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 
 from ..models import AreaOfConcern, Decision, FundingState, Requirement, SelfAssessment
@@ -35,7 +35,7 @@ def decision_maker(*, by, outcome, concerns=(), review_date=None, letter: Letter
         decision = Decision.objects.create(
             assessment=a, review_round=a.review_round, outcome=outcome, review_date=review_date,
             letter="" if callable(letter) else letter, summary=summary, decided_by=by,
-            decided_on=on or timezone.localdate(), decided_at=at or timezone.now(),
+            decided_on=on or clock.today(), decided_at=at or clock.now(),
         )
         AreaOfConcern.objects.bulk_create(
             AreaOfConcern(decision=decision, requirement=c.requirement, concern=c.concern,
@@ -95,7 +95,7 @@ def assessment_defer(
         raise ApplicationError("A deferral needs at least one area of concern.")
     if review_date is None:
         raise ApplicationError("A deferral needs a review date.")
-    decided_on = on or timezone.localdate()
+    decided_on = on or clock.today()
     if review_date <= decided_on:
         raise ApplicationError("The review date must be after the date of the decision.")
     _check_concerns(assessment, concerns)

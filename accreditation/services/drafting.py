@@ -11,8 +11,8 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Sum
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Partnership
 
@@ -110,7 +110,7 @@ def _change_record(
 ) -> AssessmentChange:
     """Append to the assessment's history; consecutive saves of one answer by one person within
     the coalescing window update the last entry (first 'before', latest 'after')."""
-    at = at or timezone.now()
+    at = at or clock.now()
     changes = changes or {}
     if action in (AssessmentChange.Action.RESPONSE_SAVED, AssessmentChange.Action.PROGRESS_SAVED):
         last = assessment.changes.order_by("-at", "-id").first()
@@ -162,7 +162,7 @@ def assessment_start(*, partnership: Partnership, cycle: Cycle, by, at=None) -> 
     requirement code) and lists the areas of concern of that cycle's decision, each needing a
     report on progress before submission.
     """
-    today = timezone.localdate()
+    today = clock.today()
     if cycle.opens_on > today:
         raise ApplicationError(f"The {cycle} cycle opens on {cycle.opens_on:%-d %B %Y}.")
     with transaction.atomic():
@@ -289,7 +289,7 @@ def evidence_attach(*, response: RequirementResponse, by, upload, at=None) -> Ev
             )
         record = EvidenceFile(
             response=response, original_name=name, content_type=kind.mime, size=upload.size,
-            uploaded_by=by, uploaded_at=at or timezone.now(),
+            uploaded_by=by, uploaded_at=at or clock.now(),
         )
         record.file.save(f"{uuid.uuid4().hex}.{kind.extension}", upload, save=False)
         try:
@@ -374,7 +374,7 @@ def assessment_sign_off_request(
             + "; ".join(b.message for b in blockers) + ".",
             extra={"blockers": blockers},
         )
-    locked.sign_off_requested_at = at or timezone.now()
+    locked.sign_off_requested_at = at or clock.now()
     locked.sign_off_requested_by = by
     locked.save(update_fields=["sign_off_requested_at", "sign_off_requested_by", "updated_at"])
     _change_record(assessment=locked, action=AssessmentChange.Action.SIGN_OFF_REQUESTED, by=by,
@@ -397,7 +397,7 @@ def assessment_submit(
                 + "; ".join(b.message for b in blockers) + ".",
                 extra={"blockers": blockers},
             )
-        a.submitted_at = at or timezone.now()
+        a.submitted_at = at or clock.now()
         a.signed_off_by = by
 
     locked, _ = assessment_transition(

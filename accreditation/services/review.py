@@ -4,8 +4,8 @@ rate each requirement, record stakeholders' views, or return it to the partnersh
 from datetime import date
 
 from django.db import transaction
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Sector
 
@@ -27,7 +27,7 @@ def assessment_start_review(
     today: date | None = None, at=None,
 ) -> SelfAssessment:
     """A GO reviewer takes the assessment; a deferred one only on or after its review date."""
-    today = today or timezone.localdate()
+    today = today or clock.today()
 
     def take(a: SelfAssessment):
         if a.status == Status.DEFERRED:
@@ -38,7 +38,7 @@ def assessment_start_review(
                 )
             a.review_round += 1
         a.reviewer = by
-        a.review_started_at = at or timezone.now()
+        a.review_started_at = at or clock.now()
 
     locked, _ = assessment_transition(
         assessment=assessment, by=by, transition=lambda a: a.start_review,
@@ -101,7 +101,7 @@ def stakeholder_view_record(
         raise ApplicationError("Choose the organisation's sector and whether it supports the case.")
     if given_on is None:
         raise ApplicationError("Enter the date the view was given.")
-    if given_on > (today or timezone.localdate()):
+    if given_on > (today or clock.today()):
         raise ApplicationError("The date the view was given cannot be in the future.")
     view = StakeholderView.objects.create(
         assessment=locked, organisation=organisation, sector=sector, stance=stance,

@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core import clock
 from core.errors import ApplicationError
 
 from .. import signals
@@ -30,7 +31,7 @@ _ALREADY = {
 def time_phrase(at) -> str:
     """'at 10:42' today, 'at 10:42 on 3 February 2002' on any other day."""
     local = timezone.localtime(at)
-    if local.date() == timezone.localdate():
+    if local.date() == clock.today():
         return f"at {local:%H:%M}"
     return f"at {local:%H:%M} on {local:%-d %B %Y}"
 
@@ -101,7 +102,7 @@ def assessment_transition(
         to_status=locked.status,
         by=by,
         actor_label=str(by) if by else "system",
-        at=at or timezone.now(),
+        at=at or clock.now(),
         reason=reason,
         decision=decision,
     )

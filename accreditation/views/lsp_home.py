@@ -9,10 +9,10 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import PARTNERSHIP_ROLES, Partnership
 from partnerships.selectors import partnerships_visible_to
@@ -56,7 +56,7 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
             role_assignments__user=user, role_assignments__role__in=PARTNERSHIP_ROLES).distinct())
         if not partnerships:
             raise Http404("Not an officer or chair of a partnership")
-        today = timezone.localdate()
+        today = clock.today()
         cycles = list(Cycle.objects.filter(opens_on__lte=today).order_by("-year_start"))
         assessments = {
             (a.partnership_id, a.cycle_id): a

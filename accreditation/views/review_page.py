@@ -7,9 +7,9 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
 from django.views import View
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Sector
 from performance.selectors import progress_summary_for_requirement
@@ -45,7 +45,7 @@ class AssessmentDetailView(ReviewAssessmentMixin, View):
 
     def get(self, request, pk):
         assessment = self.get_assessment()
-        today = timezone.localdate()
+        today = clock.today()
         responses = list(
             assessment.responses.select_related("requirement").prefetch_related(
                 Prefetch("evidence_files", queryset=EvidenceFile.objects.order_by("uploaded_at"))
