@@ -6,6 +6,7 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
+        from . import checks  # noqa: F401  (registers the deploy check of the training clock)
         from .models import Provenance
         from .registry import navigation_register, tag_colours_register
 

@@ -1,12 +1,29 @@
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
+from django.db.models import Q
 
 from core import clock
 
 
+class UpdatedAtField(models.DateTimeField):
+    """Django's `auto_now` on the service's clock: set to `core.clock.now()` whenever the row is
+    saved (with `update_fields`, when it is among them). `auto_now` itself reads the wall clock."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = clock.now()
+        setattr(model_instance, self.attname, value)
+        return value
+
+
 class TimeStampedModel(models.Model):
     created_at = models.DateTimeField(default=clock.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         abstract = True
@@ -73,3 +90,36 @@ class Provenance(models.TextChoices):
     PUBLISHED = "published", "Published"
     DERIVED = "derived", "Derived"
     ILLUSTRATIVE = "illustrative", "Illustrative"
+
+
+class TrainingDate(models.Model):
+    """Today in a training or demonstration service (settings.TRAINING_CLOCK): one row, read by
+    every process through `core.clock`, moved only forward (`core.training`)."""
+
+    ONLY = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY, editable=False)
+    today = models.DateField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(name="training_date_one_row", condition=Q(id=1))]
+
+    def __str__(self):
+        return f"{self.today:%-d %B %Y}"
+
+
+class TrainingDateMove(models.Model):
+    """Each setting or move of the training date: from, to, who and when (the wall clock)."""
+
+    from_date = models.DateField(null=True, blank=True, help_text="Empty when first set.")
+    to_date = models.DateField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+    by_label = models.CharField(max_length=150, help_text="Who moved it, as shown.")
+    at = models.DateTimeField(default=clock.real_now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.from_date or 'unset'} → {self.to_date} by {self.by_label}"

@@ -8,7 +8,7 @@ from django.db.models import Q
 
 from accreditation.models import AccreditationEvent, Cycle
 from core import clock
-from core.models import Provenance, Source
+from core.models import Provenance, Source, UpdatedAtField
 from partnerships.models import Partnership, Region
 
 from . import rules
@@ -64,7 +64,7 @@ class Allocation(models.Model):
         null=True, blank=True,
         help_text="When an NRU import last set this figure: load_reference_data leaves it alone.",
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["fund", "year", "partnership"]
@@ -115,7 +115,7 @@ class ReleasePolicy(models.Model):
     fraction_accredited = _fraction_field("Released once accredited.")
     fraction_deferred = _fraction_field("Released while deferred.")
     fraction_undecided = _fraction_field("Released before a decision.")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         verbose_name_plural = "release policies"

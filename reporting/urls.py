@@ -1,6 +1,7 @@
 from django.urls import path
 
 from . import dashboard_views as views
+from . import training_views
 
 app_name = "reporting"
 
@@ -13,4 +14,5 @@ urlpatterns = [
     path("allocations/import/", views.AllocationImportView.as_view(), name="allocations-import"),
     path("allocations/import/confirm/", views.AllocationImportConfirmView.as_view(),
          name="allocations-import-confirm"),
+    path("training-date/", training_views.TrainingDateView.as_view(), name="training-date"),
 ]
