@@ -273,6 +273,8 @@ class Decision(models.Model):
     letter = models.TextField(blank=True, help_text="The decision letter sent to the LSP.")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
+    # The date of the decision, as the reviewer gives it (the letter's date, what funding takes
+    # effect from); decided_at is when it was recorded in the service.
     decided_on = models.DateField(default=clock.today)
     decided_at = models.DateTimeField(default=clock.now)
 
@@ -315,7 +317,13 @@ class AccreditationEvent(models.Model):
     actor_label = models.CharField(
         max_length=150, blank=True, help_text="Who acted, as shown in the timeline."
     )
-    at = models.DateTimeField(default=clock.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True,
+                              help_text="When it was recorded.")
+    effective_on = models.DateField(
+        default=clock.today,
+        help_text="The date it takes effect: the decision's date for a decision "
+                  "(Decision.decided_on), otherwise the day it was recorded.",
+    )
     reason = models.TextField(blank=True)
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="events")

@@ -113,7 +113,9 @@ def _decision_send(decision: Decision) -> int:
         return 0
     message = EmailMessage(
         subject=f"Accreditation decision: {_title(assessment)}: {decision.get_outcome_display()}",
-        body=decision.letter or decision.get_outcome_display(),
+        # The letter carries the date of the decision; without one, say it.
+        body=decision.letter or (f"{decision.get_outcome_display()}, decided on "
+                                 f"{decision.decided_on:%-d %B %Y}."),
         from_email=settings.DEFAULT_FROM_EMAIL, to=to,
     )
     if decision.letter:

@@ -2,7 +2,7 @@
 what still stops submission, the answers with their evidence, and the history."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Prefetch, QuerySet
 
@@ -74,6 +74,7 @@ class TimelineEntry:
     title: str
     detail: str
     changes: dict  # field -> [before, after], for edits
+    decided_on: date | None = None  # a decision's own date; `at` is when it was recorded
 
 
 _TRANSITION_TITLES = {
@@ -92,8 +93,9 @@ def assessment_timeline(assessment: SelfAssessment) -> list[TimelineEntry]:
             at=event.at, who=event.actor_label or "system",
             title=_TRANSITION_TITLES.get(event.to_status, event.get_to_status_display()),
             detail=event.reason, changes={},
+            decided_on=event.decision.decided_on if event.decision else None,
         )
-        for event in assessment.events.all()
+        for event in assessment.events.select_related("decision")
     ]
     entries += [
         TimelineEntry(

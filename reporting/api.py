@@ -172,6 +172,8 @@ class DecisionSerializer(serializers.Serializer):
     gss_code = serializers.CharField(source="local_authority.gss_code", allow_null=True)
     region = serializers.CharField(source="local_authority.region.slug")
     decision = serializers.CharField()
+    decided_on = serializers.DateField(allow_null=True, help_text="The date of the decision in "
+                                       "force (the reviewer's date, as on its letter).")
     review_date = serializers.DateField(allow_null=True)
     nrf_allocation_pence = serializers.IntegerField(source="nrf_pence", allow_null=True)
     provenance = serializers.CharField(source="nrf_provenance", allow_null=True)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.db import transaction
+from django.utils import timezone
 
 from core import clock
 from core.errors import ApplicationError
@@ -27,15 +28,31 @@ class Concern:
     due_by: date | None = None
 
 
+def decision_date_check(assessment: SelfAssessment, on: date) -> None:
+    """A decision is dated on a day that has come (the clock's today or earlier), and not before
+    the self-assessment it decides was submitted."""
+    name = assessment.partnership.name
+    if on > clock.today():
+        raise ApplicationError(f"The date of {name}'s decision cannot be in the future.")
+    if assessment.submitted_at and on < timezone.localdate(assessment.submitted_at):
+        raise ApplicationError(
+            f"The date of {name}'s decision cannot be before its self-assessment was submitted, "
+            f"on {timezone.localdate(assessment.submitted_at):%-d %B %Y}."
+        )
+
+
 def decision_maker(*, by, outcome, concerns=(), review_date=None, letter: LetterArg = "",
                    summary="", on: date | None = None, at=None):
-    """What records the Decision (its areas of concern and its letter) inside a transition."""
+    """What records the Decision (its areas of concern and its letter) inside a transition.
+    `on` is the date of the decision (default the clock's today), `at` when it is recorded."""
 
     def make(a: SelfAssessment) -> Decision:
+        decided_on = on or clock.today()
+        decision_date_check(a, decided_on)
         decision = Decision.objects.create(
             assessment=a, review_round=a.review_round, outcome=outcome, review_date=review_date,
             letter="" if callable(letter) else letter, summary=summary, decided_by=by,
-            decided_on=on or clock.today(), decided_at=at or clock.now(),
+            decided_on=decided_on, decided_at=at or clock.now(),
         )
         AreaOfConcern.objects.bulk_create(
             AreaOfConcern(decision=decision, requirement=c.requirement, concern=c.concern,

@@ -80,7 +80,8 @@ def assessment_transition(
     before_change: Callable[[SelfAssessment], None] | None = None,
 ) -> tuple[SelfAssessment, AccreditationEvent]:
     """Lock, check the transition is legal, apply it, record the AccreditationEvent (and the
-    Decision, if any) and announce it. Call inside a transaction."""
+    Decision, if any) and announce it. Call inside a transaction. `at` is when it is recorded
+    (default: the clock's now)."""
     locked = assessment_lock(assessment, expected_version)
     method = transition(locked)
     if not can_proceed(method):
@@ -96,13 +97,17 @@ def assessment_transition(
     locked.version += 1
     locked.save()
     decision = decision_factory(locked) if decision_factory else None
+    at = at or clock.now()
     event = AccreditationEvent.objects.create(
         assessment=locked,
         from_status=from_status,
         to_status=locked.status,
         by=by,
         actor_label=str(by) if by else "system",
-        at=at or clock.now(),
+        at=at,
+        # A decision takes effect on its own date (Decision.decided_on, which funding reads);
+        # anything else on the day it is recorded.
+        effective_on=decision.decided_on if decision else timezone.localdate(at),
         reason=reason,
         decision=decision,
     )

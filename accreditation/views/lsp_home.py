@@ -34,6 +34,7 @@ class CycleRow:
     action_url: str = ""
     start_form: bool = False
     note: str = ""
+    deadline_ahead: bool = False  # the submission deadline is still to come (and matters)
 
 
 @dataclass
@@ -74,7 +75,10 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
                 allocations=by_partnership.get(partnership.pk, []),
             )
             for cycle in cycles:
-                home.rows.append(_cycle_row(home, cycle, assessments.get((partnership.pk, cycle.pk))))
+                row = _cycle_row(home, cycle, assessments.get((partnership.pk, cycle.pk)))
+                row.deadline_ahead = (cycle.submission_deadline >= today
+                                      and row.status_value in ("not_started", Status.DRAFT, "returned"))
+                home.rows.append(row)
             homes.append(home)
         context = super().get_context_data(**kwargs)
         context["homes"] = homes
@@ -113,7 +117,8 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
         row.action_label = "Read the decision"
         row.action_url = reverse("accreditation:assessment-decision", args=[assessment.pk])
         if assessment.status == Status.DEFERRED and assessment.review_date:
-            row.note = f"Review on {assessment.review_date:%-d %B %Y}."
+            row.note = (f"Review on {assessment.review_date:%-d %B %Y}, "
+                        f"{clock.days_phrase(assessment.review_date)}.")
     return row
 
 

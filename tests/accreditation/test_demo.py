@@ -86,7 +86,8 @@ def test_nrf_2002_03_and_2003_04_are_each_governed_by_their_cycle(demo):
 def test_the_2003_04_cycle_is_open_with_the_same_requirements_and_nothing_started(demo):
     following = Cycle.objects.get(year_start=2003)
     assert following.name == "2003/04"
-    assert (following.opens_on, following.submission_deadline) == (dt.date(2002, 10, 1),
+    # Open on the demo's training date (1 March 2002), the day after the 2002/03 announcement.
+    assert (following.opens_on, following.submission_deadline) == (dt.date(2002, 3, 1),
                                                                    dt.date(2003, 1, 31))
     assert list(following.requirements.order_by("order").values_list("code", "title")) == list(
         Cycle.objects.get(year_start=2002).requirements.order_by("order")
