@@ -10,7 +10,6 @@ from decimal import Decimal
 
 import factory
 from django.db.models import Max
-from django.utils import timezone
 
 from accreditation.models import (
     Cycle,
@@ -23,7 +22,6 @@ from accreditation.models import (
 from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
 from accreditation.services.drafting import assessment_get_or_create, assessment_submit
 from accreditation.services.review import assessment_start_review
-from core import clock
 from core.models import Provenance, Source, User
 from funding.models import Allocation, FinancialYear, Fund, RegionalBudget, ReleasePolicy
 from partnerships.models import LocalAuthority, Member, Partnership, Region, Role, RoleAssignment, Sector
@@ -210,16 +208,6 @@ class SelfAssessmentFactory(factory.django.DjangoModelFactory):
         reviewer = kwargs.pop("reviewer_user")
         review_on = kwargs.pop("review_on")
         steps = ASSESSMENT_STEPS[: ASSESSMENT_STEPS.index(state) + 1]
-        if state == "deferred":
-            # Decided 28 days before its review date, so submitted and reviewed by then: the
-            # whole walk happens on the day of the decision.
-            decided_on = review_on - dt.timedelta(days=28)
-            with clock.held_at(timezone.make_aware(dt.datetime.combine(decided_on, dt.time(10)))):
-                return cls._walk(kwargs, steps, state, chair, reviewer, review_on, decided_on)
-        return cls._walk(kwargs, steps, state, chair, reviewer, review_on, None)
-
-    @classmethod
-    def _walk(cls, kwargs, steps, state, chair, reviewer, review_on, decided_on):
         assessment = assessment_get_or_create(
             partnership=kwargs["partnership"], cycle=kwargs["cycle"]
         )
@@ -241,7 +229,8 @@ class SelfAssessmentFactory(factory.django.DjangoModelFactory):
         elif state == "deferred":
             first = assessment.cycle.requirements.order_by("order").first()
             assessment = assessment_defer(
-                assessment=assessment, by=reviewer, review_date=review_on, on=decided_on,
+                assessment=assessment, by=reviewer, review_date=review_on,
+                on=review_on - dt.timedelta(days=28),
                 concerns=[Concern(
                     requirement=first, concern="Not yet shown.", action_required="Show it.",
                 )],
