@@ -170,6 +170,10 @@ def decision_date_field():
                                "after the self-assessment was submitted. For example, 28 3 2002")
 
 
+def decision_date_layout() -> Field:
+    return Field("decided_on", context={"legend_size": Size.for_legend(Size.MEDIUM)})
+
+
 def decision_date_problem(on, *, today, submitted_on, name: str = "") -> str | None:
     """What is wrong with a decision's date, in words for the field; None if nothing."""
     if on > today:
@@ -199,8 +203,7 @@ class _DecisionForm(_GovForm):
         return on
 
     def helper_for(self, *layout, submit_label: str | None = None) -> FormHelper:
-        return super().helper_for(Field("decided_on", legend_size=Size.MEDIUM), *layout,
-                                  submit_label=submit_label)
+        return super().helper_for(decision_date_layout(), *layout, submit_label=submit_label)
 
 
 class _RequirementFieldsForm(_DecisionForm):
@@ -372,7 +375,7 @@ class BulkSelectForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(Field.checkboxes("assessments", legend_size=Size.MEDIUM),
-                                    Field("decided_on", legend_size=Size.MEDIUM),
+                                    decision_date_layout(),
                                     Button("submit", "Continue"))
 
     def clean_decided_on(self):

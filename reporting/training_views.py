@@ -39,8 +39,9 @@ class TrainingDateForm(forms.Form):
         self.fields["to"].help_text = (f"A date after {_long(current)}. For example, "
                                        f"{current.day} {current.month} {current.year}")
         self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's own <form>
         self.helper.layout = Layout(
-            Field("to", legend_size=Size.MEDIUM),
+            Field("to", context={"legend_size": Size.for_legend(Size.MEDIUM)}),
             Button("submit", "Move the date forward"),
         )
 
