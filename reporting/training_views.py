@@ -5,6 +5,8 @@ here, with the other NRU administrators' pages. In a service on the real date (T
 off) the page does not exist: 404 for everyone.
 """
 
+from datetime import timedelta
+
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
@@ -36,8 +38,9 @@ class TrainingDateForm(forms.Form):
     def __init__(self, *args, current, **kwargs):
         super().__init__(*args, **kwargs)
         self.current = current
+        example = current + timedelta(days=27)
         self.fields["to"].help_text = (f"A date after {_long(current)}. For example, "
-                                       f"{current.day} {current.month} {current.year}")
+                                       f"{example.day} {example.month} {example.year}")
         self.helper = FormHelper()
         self.helper.form_tag = False  # the page's own <form>
         self.helper.layout = Layout(
