@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 
+from core import clock
 from core.money import percent, pounds
 
 from .models import Decision, FundingState, SelfAssessment
@@ -213,6 +213,6 @@ def letter_pdf(decision: Decision) -> bytes:
 
     html = render_to_string("review/letter_pdf.html", {
         "decision": decision, "blocks": letter_blocks(decision.letter),
-        "generated_at": timezone.now(),
+        "generated_at": clock.now(),
     })
     return HTML(string=html).write_pdf()

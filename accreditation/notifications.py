@@ -141,7 +141,8 @@ def decision_email_record(*, event: AccreditationEvent, decision: Decision) -> O
     return email_record(
         key=f"event:{event.pk}:decision", kind="Accreditation decision", to=to,
         subject=f"Accreditation decision: {_title(assessment)}: {decision.get_outcome_display()}",
-        body=decision.letter or decision.get_outcome_display(),
+        body=decision.letter or (f"{decision.get_outcome_display()}, decided on "
+                                 f"{decision.decided_on:%-d %B %Y}."),
         attachment=f"{DECISION_LETTER}:{decision.pk}" if decision.letter else "",
     )
 

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.session.SessionRenewalMiddleware",
+    "core.clock.ClockMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -323,6 +324,15 @@ EMAIL_OUTBOX_RETRY_SECONDS = env.int("EMAIL_OUTBOX_RETRY_SECONDS", default=60)
 EMAIL_OUTBOX_GRACE_SECONDS = env.int("EMAIL_OUTBOX_GRACE_SECONDS", default=60)
 EMAIL_OUTBOX_LEASE_SECONDS = env.int("EMAIL_OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lsp-portal@nru.example")
+
+# --- Time: the service's clock (core/clock.py, docs/adr/0014-training-clock.md) --------------
+# A training or demonstration deployment runs on a date stored in the database, which an NRU
+# administrator moves forward (/nru/training-date/). Off in production: `check --deploy` refuses
+# it with DEBUG off unless TRAINING_CLOCK_ALLOWED_IN_PRODUCTION is set.
+TRAINING_CLOCK = env.bool("TRAINING_CLOCK", default=False)
+TRAINING_CLOCK_ALLOWED_IN_PRODUCTION = env.bool("TRAINING_CLOCK_ALLOWED_IN_PRODUCTION", default=False)
+# Outside a request or a Celery task, the stored date is read again after this many seconds.
+TRAINING_CLOCK_CACHE_SECONDS = env.int("TRAINING_CLOCK_CACHE_SECONDS", default=5)
 
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="renewal-2002-demo")

@@ -8,11 +8,11 @@ from itertools import groupby
 
 from django.http import Http404, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
 from accreditation.models import FundingState
+from core import clock
 
 from . import published
 from .exports import pounds_decimal, safe_text
@@ -29,7 +29,7 @@ OPEN_DATA_FIELDS = ["cycle", "announcement_date", "region", "government_office",
 
 
 def _published_cycle_or_404(year_start: int):
-    cycle = published.published_cycle(year_start=year_start, today=timezone.localdate())
+    cycle = published.published_cycle(year_start=year_start, today=clock.today())
     if cycle is None:
         raise Http404("No decisions of that cycle have been published")
     return cycle
@@ -89,7 +89,7 @@ class DecisionsListView(TemplateView):
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        cycles = published.published_cycles(today=timezone.localdate())
+        cycles = published.published_cycles(today=clock.today())
         context.update(cycles=[{"cycle": c, "written_answer": _written_answer(c)} for c in cycles])
         return context
 
@@ -131,7 +131,7 @@ class DecisionsJsonView(View):
             "fund": published.PUBLISHED_FUND,
             "year": cycle.name,
             "amounts": "allocation_pence is whole pence; allocation_gbp the same in pounds",
-            "generated_at": timezone.now().isoformat(),
+            "generated_at": clock.now().isoformat(),
             "decisions": _records(cycle),
         }, json_dumps_params={"ensure_ascii": False, "indent": 1})
         response["Content-Disposition"] = f'inline; filename="{_filename(cycle, "json")}"'

@@ -8,15 +8,17 @@ from django.db.models import (
     Count,
     F,
     FilteredRelation,
+    OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
     Value,
     When,
 )
 from django.db.models.functions import Coalesce
 
-from accreditation.models import Cycle, FundingState
+from accreditation.models import Cycle, Decision, FundingState
 from funding.models import FinancialYear, Fund
 from partnerships.models import Partnership
 
@@ -35,7 +37,8 @@ def published_cycle(*, year_start: int, today) -> Cycle | None:
 
 def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
     """Every partnership with an assessment in the cycle or an NRF allocation for its year, with
-    `decision` (funding state), `review_date` (while deferred), and the year's NRF allocation,
+    `decision` (funding state), `decided_on` (the date of the decision in force), `review_date`
+    (while deferred), and the year's NRF allocation,
     provenance and source, ordered by region and authority. Joins, not subqueries per row."""
     nrf = Fund.objects.filter(code=PUBLISHED_FUND).first()
     year = FinancialYear.objects.filter(start_year=cycle.year_start).first()
@@ -55,6 +58,11 @@ def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
                               output_field=CharField()),
             review_date=Case(When(cycle_assessment__funding_state=FundingState.DEFERRED,
                                   then=F("cycle_assessment__review_date"))),
+            decided_on=Subquery(
+                Decision.objects.filter(assessment__partnership=OuterRef("pk"),
+                                        assessment__cycle=cycle)
+                .exclude(outcome=Decision.Outcome.RETURNED)
+                .order_by("-decided_on", "-decided_at", "-id").values("decided_on")[:1]),
             nrf_pence=F("nrf__amount_pence"),
             nrf_provenance=F("nrf__provenance"),
             nrf_source=F("nrf__source__key"),
