@@ -26,6 +26,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
 
+from django.apps import apps
 from django.conf import settings
 from django.utils import timezone
 
@@ -52,7 +53,8 @@ def training_date() -> date | None:
     moment = time.monotonic()
     if _stored is not None and moment - _stored[0] < settings.TRAINING_CLOCK_CACHE_SECONDS:
         return _stored[1]
-    from .models import TrainingDate
+    # Looked up, not imported: the models take their defaults from this module.
+    TrainingDate = apps.get_model("core", "TrainingDate")
 
     if not _table_exists(TrainingDate._meta.db_table):
         return None  # not migrated yet (a model's default asked, during `migrate` or a check)
