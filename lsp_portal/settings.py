@@ -296,6 +296,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accreditation.review_reminders_send",
         "schedule": crontab(hour=7, minute=0),
     },
+    # A cycle's announcement is recorded on its date even if nobody reads the public pages.
+    "announcements-take-due": {
+        "task": "reporting.announcements_take_due",
+        "schedule": 300.0,
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------------

@@ -69,10 +69,12 @@ from accreditation.services.review import (
     response_go_rate,
     stakeholder_view_record,
 )
+from core import clock as service_clock
 from core.models import User
 from funding.models import FinancialYear, Fund, ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Role, RoleAssignment, Sector
 from partnerships.services import member_add, role_assign
+from reporting.announcements import announcements_take_due
 
 from .common import DATA_DIR, Problems, ReferenceDataError, csv_rows
 from .demo_words import (
@@ -143,6 +145,7 @@ class DemoSummary:
             f"  Assessments walked through: {c['assessments']} "
             f"({self.outcomes['accredited']} accredited, {self.outcomes['deferred']} deferred); "
             f"already there, skipped: {c['skipped']}",
+            f"  Announcements recorded: {c['announcements']}",
             f"  Took {self.seconds:.1f} s",
         ]
         return out
@@ -378,5 +381,8 @@ def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary
                                  requirements=requirements)
             summary.counts["assessments"] += 1
             summary.outcomes[outcome] += 1
+    # What was announced on 28 February 2002 is recorded now, as the public pages would at their
+    # first read: later decisions in the story are dated updates beneath it.
+    summary.counts["announcements"] = len(announcements_take_due(today=service_clock.today()))
     summary.seconds = clock.monotonic() - began
     return summary
