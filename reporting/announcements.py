@@ -19,6 +19,7 @@ ledger's recompute has run yet (docs/adr/0015-published-record-kept-as-announced
 """
 
 from datetime import date
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Subquery
@@ -76,7 +77,7 @@ def _take(cycle: Cycle) -> Announcement:
         outcome__in=list(published.FUNDING_OUTCOMES),
     )
     # One statement: each line's state, allocation and decisions from one view of the database.
-    lines = list(
+    lines: list[Any] = list(  # Partnerships with published_decisions' annotations and these
         published.published_decisions(cycle).annotate(
             assessment_pk=F("cycle_assessment__id"),
             nrf_fund_id=F("nrf__fund_id"),
@@ -98,10 +99,14 @@ def _take(cycle: Cycle) -> Announcement:
     rows = []
     for position, p in enumerate(lines, start=1):
         if p.has_funding_decision:
+            # Its latest decision dated on or before the announcement, if any.
             decision = announced_decisions.get(p.announced_decision_pk)
-            status = (published.FUNDING_OUTCOMES[decision.outcome] if decision
-                      else FundingState.UNDECIDED)
-            review_date = decision.review_date if status == FundingState.DEFERRED else None
+            status: str = FundingState.UNDECIDED
+            review_date = None
+            if decision is not None:
+                status = published.FUNDING_OUTCOMES[decision.outcome]
+                if status == FundingState.DEFERRED:
+                    review_date = decision.review_date
         else:
             status, review_date = p.decision, p.review_date
         released = held = None

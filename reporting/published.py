@@ -41,10 +41,16 @@ from .models import AnnouncedDecision, Announcement
 PUBLISHED_FUND = "NRF"
 
 # The decisions that set a funding state, and the state each sets.
-FUNDING_OUTCOMES = {
+FUNDING_OUTCOMES: dict[str, str] = {
     Decision.Outcome.ACCREDITED: FundingState.ACCREDITED,
     Decision.Outcome.ACCREDITED_WITH_CONCERNS: FundingState.ACCREDITED,
     Decision.Outcome.DEFERRED: FundingState.DEFERRED,
+}
+# How an update names each of them.
+VERBS: dict[str, str] = {
+    Decision.Outcome.ACCREDITED: "accredited",
+    Decision.Outcome.ACCREDITED_WITH_CONCERNS: "accredited with areas of concern",
+    Decision.Outcome.DEFERRED: "deferred",
 }
 
 
@@ -206,11 +212,7 @@ def announcement_updates(announcement: Announcement) -> list[Update]:
         partnership = d.assessment.partnership
         region = partnership.local_authority.region
         after = FUNDING_OUTCOMES[d.outcome]
-        verb = {
-            Decision.Outcome.ACCREDITED: "accredited",
-            Decision.Outcome.ACCREDITED_WITH_CONCERNS: "accredited with areas of concern",
-            Decision.Outcome.DEFERRED: "deferred",
-        }[d.outcome]
+        verb = VERBS[d.outcome]
         text = f"{partnership.name} {verb}"
         if before[d.pk] == FundingState.DEFERRED:
             text += " following review"
