@@ -22,6 +22,9 @@ On top of the reference data (loaded first if it is missing) it creates
   2002 with concerns on its first two requirements and a review on 28 March 2002. Every step
   records its events and owes its funding recompute, as a user's clicks would; the decision
   letters come from `accreditation.letters`, as the reviewer's pages write them.
+- the record of what the 2002/03 announcement of 28 February 2002 published
+  (`reporting.announcements`), taken at the end as the public pages would at their first read on
+  or after that date; a cycle whose announcement date is after the service's today is left.
 
 Running it again changes nothing: existing users, roles, members, the cycle, its requirements and
 the policy are left as they are (an administrator may have edited them since), and a partnership
