@@ -1,5 +1,5 @@
 """Emails that follow accreditation events. Each is recorded in the email outbox
-(core/outbox.py, docs/adr/0014-email-outbox.md) in the transaction of the event that causes it,
+(core/outbox.py, docs/adr/0016-email-outbox.md) in the transaction of the event that causes it,
 and sent by a worker once that transaction has committed:
 
 - submitted: the region's Government Office reviewers, so the queue is worked;

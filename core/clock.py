@@ -2,7 +2,7 @@
 
 Domain code never calls `date.today()` or `timezone.now()` itself (tests/core/test_clock_lint.py
 fails naming the line), so that a training or demonstration deployment can run on a stored date
-that every process agrees on (docs/adr/0014-training-clock.md):
+that every process agrees on (docs/adr/0017-training-clock.md):
 
 - with `settings.TRAINING_CLOCK` off (production), `today()` is the real date in the service's
   time zone and `now()` the real moment;

@@ -96,7 +96,7 @@ class Provenance(models.TextChoices):
 
 class OutboxEmail(models.Model):
     """One email the service owes someone, recorded in the same transaction as the event that
-    causes it and sent by a worker afterwards (core/outbox.py, docs/adr/0014-email-outbox.md).
+    causes it and sent by a worker afterwards (core/outbox.py, docs/adr/0016-email-outbox.md).
 
     `key` says which event and which email it is ("event:41:decision", "reminder:7:1:0"), so the
     same email is never recorded twice. The attachment is a reference resolved when the email is

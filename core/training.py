@@ -1,4 +1,4 @@
-"""The training date's writes: set it once, then move it only forward (docs/adr/0014-training-clock.md).
+"""The training date's writes: set it once, then move it only forward (docs/adr/0017-training-clock.md).
 
 Core knows no roles: who may move it is decided by the page that calls these (reporting's, for NRU
 administrators); a loader passes `by=None` with its own label.

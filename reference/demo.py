@@ -23,6 +23,9 @@ On top of the reference data (loaded first if it is missing) it creates
   2002 with concerns on its first two requirements and a review on 28 March 2002. Every step
   records its events and owes its funding recompute, as a user's clicks would; the decision
   letters come from `accreditation.letters`, as the reviewer's pages write them.
+- the record of what the 2002/03 announcement of 28 February 2002 published
+  (`reporting.announcements`), taken at the end as the public pages would at their first read on
+  or after that date; a cycle whose announcement date is after the service's today is left.
 
 Running it again changes nothing: existing users, roles, members, the cycle, its requirements and
 the policy are left as they are (an administrator may have edited them since), and a partnership
@@ -34,7 +37,7 @@ decisions, letters, created and updated times and the ledger entries its recompu
 dated then, never after the service's today. In a training service (settings.TRAINING_CLOCK) the
 demo's today is DEMO_TODAY, 1 March 2002: after the announcement, before Walsall's review on
 28 March 2002, with the 2003/04 self-assessment open; the loader sets the training date to it
-unless the service is already on that date or later (docs/adr/0014-training-clock.md).
+unless the service is already on that date or later (docs/adr/0017-training-clock.md).
 
 The backdated events email nobody (`notifications_suppressed`).
 
@@ -83,6 +86,7 @@ from core.training import training_date_start
 from funding.models import FinancialYear, Fund, ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Role, RoleAssignment, Sector
 from partnerships.services import member_add, role_assign
+from reporting.announcements import announcements_take_due
 
 from .common import DATA_DIR, Problems, ReferenceDataError, csv_rows
 from .demo_words import (
@@ -157,6 +161,7 @@ class DemoSummary:
             f"  Assessments walked through: {c['assessments']} "
             f"({self.outcomes['accredited']} accredited, {self.outcomes['deferred']} deferred); "
             f"already there, skipped: {c['skipped']}",
+            f"  Announcements recorded: {c['announcements']}",
             f"  Took {self.seconds:.1f} s",
         ]
         return out
@@ -410,5 +415,8 @@ def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary
                                  requirements=requirements)
             summary.counts["assessments"] += 1
             summary.outcomes[outcome] += 1
+    # What was announced on 28 February 2002 is recorded now, as the public pages would at their
+    # first read: later decisions in the story are dated updates beneath it.
+    summary.counts["announcements"] = len(announcements_take_due(today=clock.today()))
     summary.seconds = stopwatch.monotonic() - began
     return summary

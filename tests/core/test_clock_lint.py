@@ -1,5 +1,5 @@
 """No module of the apps reads the time itself: every rule that depends on "today" asks
-core.clock (docs/adr/0014-training-clock.md). Parsed, not grepped, so a comment or a string
+core.clock (docs/adr/0017-training-clock.md). Parsed, not grepped, so a comment or a string
 that mentions timezone.now() is not a finding, and an aliased import is."""
 
 import ast
