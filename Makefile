@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PYTEST_WORKERS ?= 2
 export DEMO_PASSWORD ?= renewal-2002-demo
+# make run's first training date: after the 28 February 2002 announcement, before Walsall's review
+DEMO_DATE ?= 2002-03-01
 
 .PHONY: run test install serve demo-data bench bench-load bench-faults assets lint check worker beat clean
 
@@ -17,14 +19,19 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## make run: a working portal on http://127.0.0.1:8000 with SQLite and eager Celery, demo loaded
+## make run: a working portal on http://127.0.0.1:8000 with SQLite and eager Celery, demo loaded,
+## on a training clock whose today starts at DEMO_DATE (inside the 2002 story; README, "Time")
 run: export DEBUG ?= 1
+run: export TRAINING_CLOCK ?= 1
 run: install
 	mkdir -p var
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py training_date --start $(DEMO_DATE)
 	$(BIN)/python manage.py load_reference_data
 	$(BIN)/python manage.py load_demo
 	@echo ""
+	@echo "Training service: today is the stored training date (not before $(DEMO_DATE)); as admin@nru.example,"
+	@echo "  move it forward at http://127.0.0.1:8000/nru/training-date/"
 	@echo "Demo sign-ins (password: $(DEMO_PASSWORD))"
 	@echo "  LSP officer   officer@walsall.lsp.example   (any partnership: officer@<slug>.lsp.example)"
 	@echo "  LSP chair     chair@walsall.lsp.example"

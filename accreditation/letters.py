@@ -12,8 +12,8 @@ from datetime import date
 from decimal import Decimal
 
 from django.template.loader import render_to_string
-from django.utils import timezone
 
+from core import clock
 from core.money import percent, pounds
 
 from .models import Decision, FundingState, SelfAssessment
@@ -211,7 +211,7 @@ def letter_pdf_html(decision: Decision) -> str:
     """The HTML the PDF is printed from: the stored letter, every line of it escaped."""
     return render_to_string("review/letter_pdf.html", {
         "decision": decision, "blocks": letter_blocks(decision.letter),
-        "generated_at": timezone.now(),
+        "generated_at": clock.now(),
     })
 
 

@@ -1,9 +1,9 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from django_fsm import FSMField, transition
 
+from core import clock
 from core.models import TimeStampedModel
 from partnerships.models import Partnership, Sector
 
@@ -242,7 +242,7 @@ class EvidenceFile(models.Model):
     size = models.PositiveBigIntegerField()
     uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    uploaded_at = models.DateTimeField(default=timezone.now)
+    uploaded_at = models.DateTimeField(default=clock.now)
 
     class Meta:
         ordering = ["uploaded_at"]
@@ -273,7 +273,7 @@ class StakeholderView(models.Model):
     given_on = models.DateField()
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                     related_name="+")
-    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_at = models.DateTimeField(default=clock.now)
     review_round = models.PositiveSmallIntegerField(
         default=1, help_text="The review round the view was given for."
     )
@@ -301,8 +301,10 @@ class Decision(models.Model):
     letter = models.TextField(blank=True, help_text="The decision letter sent to the LSP.")
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    decided_on = models.DateField(default=timezone.localdate)
-    decided_at = models.DateTimeField(default=timezone.now)
+    # The date of the decision, as the reviewer gives it (the letter's date, what funding takes
+    # effect from); decided_at is when it was recorded in the service.
+    decided_on = models.DateField(default=clock.today)
+    decided_at = models.DateTimeField(default=clock.now)
     snapshot = models.JSONField(
         default=dict, blank=True,
         help_text="What the decision was made on: each answer with the Government Office's "
@@ -348,7 +350,13 @@ class AccreditationEvent(models.Model):
     actor_label = models.CharField(
         max_length=150, blank=True, help_text="Who acted, as shown in the timeline."
     )
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True,
+                              help_text="When it was recorded.")
+    effective_on = models.DateField(
+        default=clock.today,
+        help_text="The date it takes effect: the decision's date for a decision "
+                  "(Decision.decided_on), otherwise the day it was recorded.",
+    )
     reason = models.TextField(blank=True)
     decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="events")
@@ -404,7 +412,7 @@ class AssessmentChange(models.Model):
                                     related_name="+")
     by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                            on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now, db_index=True)
+    at = models.DateTimeField(default=clock.now, db_index=True)
     summary = models.CharField(max_length=300)
     changes = models.JSONField(default=dict, blank=True,
                                help_text="Field name to [before, after].")

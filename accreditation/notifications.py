@@ -1,5 +1,5 @@
 """Emails that follow accreditation events. Each is recorded in the email outbox
-(core/outbox.py, docs/adr/0014-email-outbox.md) in the transaction of the event that causes it,
+(core/outbox.py, docs/adr/0016-email-outbox.md) in the transaction of the event that causes it,
 and sent by a worker once that transaction has committed:
 
 - submitted: the region's Government Office reviewers, so the queue is worked;
@@ -141,7 +141,8 @@ def decision_email_record(*, event: AccreditationEvent, decision: Decision) -> O
     return email_record(
         key=f"event:{event.pk}:decision", kind="Accreditation decision", to=to,
         subject=f"Accreditation decision: {_title(assessment)}: {decision.get_outcome_display()}",
-        body=decision.letter or decision.get_outcome_display(),
+        body=decision.letter or (f"{decision.get_outcome_display()}, decided on "
+                                 f"{decision.decided_on:%-d %B %Y}."),
         attachment=f"{DECISION_LETTER}:{decision.pk}" if decision.letter else "",
     )
 

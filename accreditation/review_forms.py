@@ -4,9 +4,6 @@ GOV.UK style; the services decide what is allowed.
 crispy-forms-gds prints labels, hints and legends as they are (|safe), so any of them built
 from stored text (a requirement's title) is composed with `format_html`, which escapes it."""
 
-from datetime import date
-
-from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import HTML, Button, Field, Fieldset, Layout, Size
 from django import forms
@@ -14,6 +11,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.html import format_html
 
+from core import clock
+from core.forms import GovukDateField as DateField
 from partnerships.models import Sector
 
 from .models import Cycle, GoRating, Requirement, StakeholderView
@@ -21,33 +20,6 @@ from .review_selectors import QUEUE_STATUSES
 from .services.decisions import Concern
 
 TEXT_LIMIT = 5000
-
-
-class DateField(DateInputField):
-    """The GOV.UK date input (day, month, year) with messages a person can act on."""
-
-    def __init__(self, *, what: str, **kwargs):
-        super().__init__(**kwargs)
-        self.what = what
-        self.error_messages["required"] = f"Enter {what}"
-        self.error_messages["incomplete"] = f"{what[0].upper()}{what[1:]} must include a day, month and year"
-
-    def compress(self, data_list):
-        parts = list(data_list) if data_list else [None, None, None]
-        missing = [part in self.empty_values for part in parts]
-        if all(missing):
-            return None
-        if any(missing):
-            raise ValidationError(self.error_messages["incomplete"], code="incomplete")
-        day, month, year = parts
-        try:
-            if len(str(year)) != 4:
-                raise ValueError
-            return date(day=int(day), month=int(month), year=int(year))
-        except (ValueError, OverflowError, TypeError):  # 0, 31 2, 99999999999999999999
-            raise ValidationError(
-                f"{self.what[0].upper()}{self.what[1:]} must be a real date, like 28 3 2002"
-            ) from None
 
 
 def _version_field():
@@ -159,7 +131,7 @@ class StakeholderViewForm(_GovForm):
 
     def clean_given_on(self):
         given_on = self.cleaned_data["given_on"]
-        if given_on and given_on > timezone.localdate():
+        if given_on and given_on > clock.today():
             raise ValidationError("The date they gave their view must be today or in the past")
         return given_on
 
@@ -195,7 +167,56 @@ class DecisionChooseForm(forms.Form):
                                     Button("submit", "Continue"))
 
 
-class _RequirementFieldsForm(_GovForm):
+def _long(day) -> str:
+    return f"{day:%-d %B %Y}"
+
+
+def decision_date_field():
+    # Shown filled in with the clock's today; sent empty (a form from before dates were asked, a
+    # client posting without it), it means today.
+    return DateField(what="the date of the decision", label="Date of the decision",
+                     required=False, require_all_fields=False,
+                     help_text="The day the Government Office decided: today, or an earlier day "
+                               "after the self-assessment was submitted. For example, 28 3 2002")
+
+
+def decision_date_layout() -> Field:
+    return Field("decided_on", context={"legend_size": Size.for_legend(Size.MEDIUM)})
+
+
+def decision_date_problem(on, *, today, submitted_on, name: str = "") -> str | None:
+    """What is wrong with a decision's date, in words for the field; None if nothing."""
+    if on > today:
+        return f"The date of the decision must be today ({_long(today)}) or earlier"
+    if submitted_on and on < submitted_on:
+        whose = f"{name}'s" if name else "the"
+        return (f"The date of the decision must be on or after {_long(submitted_on)}, when "
+                f"{whose} self-assessment was submitted")
+    return None
+
+
+class _DecisionForm(_GovForm):
+    """A decision's form: its date first (default the clock's today), then what it decides."""
+
+    decided_on = decision_date_field()
+
+    def __init__(self, *args, submitted_on=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.submitted_on = submitted_on
+        self.today = clock.today()
+        self.initial.setdefault("decided_on", self.today)
+
+    def clean_decided_on(self):
+        on = self.cleaned_data["decided_on"] or self.today
+        if problem := decision_date_problem(on, today=self.today, submitted_on=self.submitted_on):
+            raise ValidationError(problem)
+        return on
+
+    def helper_for(self, *layout, submit_label: str | None = None) -> FormHelper:
+        return super().helper_for(decision_date_layout(), *layout, submit_label=submit_label)
+
+
+class _RequirementFieldsForm(_DecisionForm):
     """One group of fields per requirement of the cycle."""
 
     def __init__(self, *args, requirements: list[Requirement], **kwargs):
@@ -243,7 +264,7 @@ class _ConcernsForm(_RequirementFieldsForm):
     def clean(self):
         data = super().clean()
         concerns = []
-        today = timezone.localdate()
+        today = clock.today()
         for r in self.requirements:
             concern = data.get(f"concern_{r.pk}", "").strip()
             action = data.get(f"action_{r.pk}", "").strip()
@@ -268,7 +289,7 @@ class _ConcernsForm(_RequirementFieldsForm):
         return data
 
 
-class AccreditForm(_GovForm):
+class AccreditForm(_DecisionForm):
     summary = _ConcernsForm.base_fields["summary"]
     version = _version_field()
 
@@ -306,7 +327,7 @@ class DeferForm(_ConcernsForm):
 
     def clean_review_date(self):
         review_date = self.cleaned_data["review_date"]
-        if review_date and review_date <= timezone.localdate():
+        if review_date and review_date <= clock.today():
             raise ValidationError("The review date must be in the future")
         return review_date
 
@@ -348,13 +369,40 @@ class BulkSelectForm(forms.Form):
                                           "in bulk: check the list and select again"},
     )
 
+    decided_on = decision_date_field()
+
     def __init__(self, *args, eligible, **kwargs):
         super().__init__(*args, **kwargs)
+        self.eligible = {str(a.pk): a for a in eligible}
         self.fields["assessments"].choices = [
             (str(a.pk), f"{a.partnership.name} ({a.cycle.name})") for a in eligible
         ]
+        self.fields["decided_on"].help_text = (
+            "One date for every decision in the batch: today, or an earlier day after each "
+            "selected self-assessment was submitted. For example, 28 3 2002")
+        self.today = clock.today()
+        self.initial.setdefault("decided_on", self.today)
         # The page's own <form> carries each assessment's version beside the checkboxes.
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(Field.checkboxes("assessments", legend_size=Size.MEDIUM),
+                                    decision_date_layout(),
                                     Button("submit", "Continue"))
+
+    def clean_decided_on(self):
+        return self.cleaned_data["decided_on"] or self.today
+
+    def clean(self):
+        data = super().clean()
+        on = data.get("decided_on")
+        if on:
+            chosen = [self.eligible[pk] for pk in data.get("assessments", [])
+                      if pk in self.eligible and self.eligible[pk].submitted_at]
+            latest = max(chosen, key=lambda a: a.submitted_at, default=None)
+            problem = decision_date_problem(
+                on, today=self.today, name=latest.partnership.name if latest else "",
+                submitted_on=(timezone.localdate(latest.submitted_at)
+                              if latest and latest.submitted_at else None))
+            if problem:
+                self.add_error("decided_on", problem)
+        return data

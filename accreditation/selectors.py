@@ -2,7 +2,7 @@
 what still stops submission, the answers with their evidence, and the history."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db.models import Prefetch, Q, QuerySet, Sum
 
@@ -130,6 +130,7 @@ class TimelineEntry:
     title: str
     detail: str
     changes: dict  # field -> [before, after], for edits
+    decided_on: date | None = None  # a decision's own date; `at` is when it was recorded
 
 
 _TRANSITION_TITLES: dict[str, str] = {
@@ -172,6 +173,7 @@ def assessment_timeline(assessment: SelfAssessment) -> list[TimelineEntry]:
         TimelineEntry(
             at=event.at, who=event.actor_label or "system", title=event.title,
             detail=event.reason, changes={},
+            decided_on=event.decision.decided_on if event.decision else None,
         )
         for event in events_with_rounds(assessment)
     ]

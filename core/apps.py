@@ -8,7 +8,10 @@ class CoreConfig(AppConfig):
     def ready(self):
         # The email outbox's tasks, registered in every process (the web process sends them on
         # commit, and runs them in-process when Celery is eager).
-        from . import tasks  # noqa: F401
+        from . import (
+            checks,  # noqa: F401  (registers the deploy check of the training clock)
+            tasks,  # noqa: F401
+        )
         from .models import Provenance
         from .registry import navigation_register, tag_colours_register
 

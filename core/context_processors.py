@@ -1,5 +1,7 @@
 from django.conf import settings
 
+from . import clock
+
 
 def service(request):
     return {
@@ -9,4 +11,6 @@ def service(request):
                                            settings.SESSION_COOKIE_AGE),
         "session_lifetime_seconds": settings.SESSION_COOKIE_AGE,
         "session_renew_after_seconds": settings.SESSION_RENEW_AFTER,
+        # The banner on every page of a training service (base.html); None in production.
+        "training_today": clock.today() if clock.training() else None,
     }

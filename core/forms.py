@@ -1,3 +1,6 @@
+from datetime import date
+
+from crispy_forms_gds.fields import DateInputField
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout
 from django import forms
@@ -49,3 +52,30 @@ class SignInForm(AuthenticationForm):
         except ValidationError as error:
             self.add_error("username", error)
             return self.cleaned_data
+
+
+class GovukDateField(DateInputField):
+    """The GOV.UK date input (day, month, year) with messages a person can act on."""
+
+    def __init__(self, *, what: str, **kwargs):
+        super().__init__(**kwargs)
+        self.what = what
+        self.error_messages["required"] = f"Enter {what}"
+        self.error_messages["incomplete"] = f"{what[0].upper()}{what[1:]} must include a day, month and year"
+
+    def compress(self, data_list):
+        parts = list(data_list) if data_list else [None, None, None]
+        missing = [part in self.empty_values for part in parts]
+        if all(missing):
+            return None
+        if any(missing):
+            raise ValidationError(self.error_messages["incomplete"], code="incomplete")
+        day, month, year = parts
+        try:
+            if len(str(year)) != 4:
+                raise ValueError
+            return date(day=int(day), month=int(month), year=int(year))
+        except (ValueError, OverflowError, TypeError):  # 0, 31 2, 99999999999999999999
+            raise ValidationError(
+                f"{self.what[0].upper()}{self.what[1:]} must be a real date, like 28 3 2002"
+            ) from None

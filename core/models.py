@@ -1,15 +1,31 @@
 from typing import ClassVar
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
-from django.utils import timezone
+from django.db.models import Q
 
-from . import clock
+from core import clock
+
+
+class UpdatedAtField(models.DateTimeField):
+    """Django's `auto_now` on the service's clock: set to `core.clock.now()` whenever the row is
+    saved (with `update_fields`, when it is among them). `auto_now` itself reads the wall clock."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("editable", False)
+        kwargs.setdefault("blank", True)
+        super().__init__(*args, **kwargs)
+
+    def pre_save(self, model_instance, add):
+        value = clock.now()
+        setattr(model_instance, self.attname, value)
+        return value
 
 
 class TimeStampedModel(models.Model):
-    created_at = models.DateTimeField(default=timezone.now, editable=False)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(default=clock.now, editable=False)
+    updated_at = UpdatedAtField()
 
     class Meta:
         abstract = True
@@ -44,7 +60,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     full_name = models.CharField(max_length=150, blank=True)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False, help_text="Can sign in to the admin pages.")
-    date_joined = models.DateTimeField(default=timezone.now)
+    date_joined = models.DateTimeField(default=clock.now)
 
     objects = UserManager()
 
@@ -80,7 +96,7 @@ class Provenance(models.TextChoices):
 
 class OutboxEmail(models.Model):
     """One email the service owes someone, recorded in the same transaction as the event that
-    causes it and sent by a worker afterwards (core/outbox.py, docs/adr/0014-email-outbox.md).
+    causes it and sent by a worker afterwards (core/outbox.py, docs/adr/0016-email-outbox.md).
 
     `key` says which event and which email it is ("event:41:decision", "reminder:7:1:0"), so the
     same email is never recorded twice. The attachment is a reference resolved when the email is
@@ -122,3 +138,34 @@ class OutboxEmail(models.Model):
 
     def __str__(self):
         return self.key
+class TrainingDate(models.Model):
+    """Today in a training or demonstration service (settings.TRAINING_CLOCK): one row, read by
+    every process through `core.clock`, moved only forward (`core.training`)."""
+
+    ONLY = 1
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=ONLY, editable=False)
+    today = models.DateField()
+
+    class Meta:
+        constraints = [models.CheckConstraint(name="training_date_one_row", condition=Q(id=1))]
+
+    def __str__(self):
+        return f"{self.today:%-d %B %Y}"
+
+
+class TrainingDateMove(models.Model):
+    """Each setting or move of the training date: from, to, who and when (the wall clock)."""
+
+    from_date = models.DateField(null=True, blank=True, help_text="Empty when first set.")
+    to_date = models.DateField()
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                           on_delete=models.PROTECT, related_name="+")
+    by_label = models.CharField(max_length=150, help_text="Who moved it, as shown.")
+    at = models.DateTimeField(default=clock.real_now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.from_date or 'unset'} → {self.to_date} by {self.by_label}"

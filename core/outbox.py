@@ -1,5 +1,5 @@
 """The email outbox: every email is recorded in the transaction of the event that causes it, and
-sent by a worker once that transaction has committed (docs/adr/0014-email-outbox.md).
+sent by a worker once that transaction has committed (docs/adr/0016-email-outbox.md).
 
 - `email_record` (in the caller's transaction): an `OutboxEmail` row, owed, keyed by what
   caused it, so the same email is never recorded twice; when the transaction commits, its id

@@ -15,9 +15,9 @@ from typing import TypedDict, cast
 
 from django.db import transaction
 from django.db.models import F, Max, Sum
-from django.utils import timezone
 
 from accreditation.models import AccreditationEvent
+from core import clock
 from partnerships.models import Partnership
 
 from . import rules
@@ -186,7 +186,7 @@ def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
 
 
 def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEntry]:
-    now = timezone.now()
+    now = clock.now()
     entries = []
     for d in plan.differences:
         tied = cause or _cause_for(d, plan.owed)
@@ -359,7 +359,7 @@ def releases_reconcile(*, repair: bool = False, requested_by: str = "",
     run.drift = drift
     run.drift_count = sum(1 for d in drift if not d["recompute_owed"])
     run.repaired = repair and repaired > 0
-    run.finished_at = timezone.now()
+    run.finished_at = clock.now()
     run.save(update_fields=["allocations_checked", "drift", "drift_count", "repaired",
                             "finished_at"])
     if run.drift_count:

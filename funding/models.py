@@ -5,10 +5,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 
 from accreditation.models import AccreditationEvent, Cycle
-from core.models import Provenance, Source
+from core import clock
+from core.models import Provenance, Source, UpdatedAtField
 from partnerships.models import Partnership, Region
 
 from . import rules
@@ -64,7 +64,7 @@ class Allocation(models.Model):
         null=True, blank=True,
         help_text="When an NRU import last set this figure: load_reference_data leaves it alone.",
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         ordering = ["fund", "year", "partnership"]
@@ -116,7 +116,7 @@ class ReleasePolicy(models.Model):
     fraction_accredited = _fraction_field("Released once accredited.")
     fraction_deferred = _fraction_field("Released while deferred.")
     fraction_undecided = _fraction_field("Released before a decision.")
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = UpdatedAtField()
 
     class Meta:
         verbose_name_plural = "release policies"
@@ -159,7 +159,7 @@ class PolicyChange(models.Model):
     policy = models.ForeignKey(ReleasePolicy, on_delete=models.PROTECT, related_name="changes")
     changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    related_name="+")
-    changed_at = models.DateTimeField(default=timezone.now)
+    changed_at = models.DateTimeField(default=clock.now)
     reason = models.TextField()
     before = models.JSONField()
     after = models.JSONField()
@@ -174,7 +174,7 @@ class PolicyChange(models.Model):
 class ReconcileRun(models.Model):
     """One comparison of every allocation's ledger total with the rule."""
 
-    started_at = models.DateTimeField(default=timezone.now)
+    started_at = models.DateTimeField(default=clock.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     allocations_checked = models.PositiveIntegerField(default=0)
     drift_count = models.PositiveIntegerField(default=0)
@@ -208,7 +208,7 @@ class RecomputeRequest(models.Model):
     )
     cause = models.CharField(max_length=30, choices=Cause.choices)
     cause_id = models.BigIntegerField(null=True, blank=True)
-    requested_at = models.DateTimeField(default=timezone.now, db_index=True)
+    requested_at = models.DateTimeField(default=clock.now, db_index=True)
     last_enqueued_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
@@ -264,7 +264,7 @@ class ReleaseEntry(models.Model):
     request = models.ForeignKey(RecomputeRequest, null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="release_entries")
     note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True)
 
     objects = ReleaseEntryQuerySet.as_manager()
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 from celery import current_app
 from django.db import transaction
 from django.db.models import Max, Q
-from django.utils import timezone
 
+from core import clock
 from partnerships.models import Partnership
 
 from .models import RecomputeRequest
@@ -30,7 +30,7 @@ def recompute_enqueue(*, request_id: int) -> bool:
     except Exception:  # the broker, or in eager mode the task itself; the row stays owed
         logger.warning("recompute %s not enqueued; it stays owed", request_id, exc_info=True)
         return False
-    RecomputeRequest.objects.filter(pk=request_id).update(last_enqueued_at=timezone.now())
+    RecomputeRequest.objects.filter(pk=request_id).update(last_enqueued_at=clock.now())
     return True
 
 
@@ -51,7 +51,7 @@ def recomputes_requeue_owed(*, older_than: timedelta = timedelta(minutes=1),
     """Send again every partnership's owed recompute that is older than `older_than` and was
     not sent in that time. One message per partnership (its newest owed request) is enough:
     the recompute settles all of them. Stops at the first broker error; the rows stay owed."""
-    cutoff = timezone.now() - older_than
+    cutoff = clock.now() - older_than
     newest = (
         RecomputeRequest.objects.filter(completed_at__isnull=True, requested_at__lte=cutoff)
         .filter(Q(last_enqueued_at__isnull=True) | Q(last_enqueued_at__lte=cutoff))

@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.session.SessionRenewalMiddleware",
+    "core.clock.ClockMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -303,6 +304,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "accreditation.review_reminders_send",
         "schedule": crontab(minute=5),
     },
+    # A cycle's announcement is recorded on its date even if nobody reads the public pages.
+    "announcements-take-due": {
+        "task": "reporting.announcements_take_due",
+        "schedule": 300.0,
+    },
 }
 
 # --- E-mail -----------------------------------------------------------------------------------
@@ -313,7 +319,7 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 if env.str("EMAIL_FILE_PATH", default=""):  # for django.core.mail.backends.filebased
     EMAIL_FILE_PATH = env.str("EMAIL_FILE_PATH")
-# The email outbox (core/outbox.py, docs/adr/0014-email-outbox.md): attempts before a message is
+# The email outbox (core/outbox.py, docs/adr/0016-email-outbox.md): attempts before a message is
 # marked failed and listed for NRU administrators; the first wait after a failure (then x4 each
 # time); how long a new message is left to the hand-off at commit before the sweep sends it;
 # how long an attempt may be "sending" before it is presumed dead (more than the send task's
@@ -323,6 +329,15 @@ EMAIL_OUTBOX_RETRY_SECONDS = env.int("EMAIL_OUTBOX_RETRY_SECONDS", default=60)
 EMAIL_OUTBOX_GRACE_SECONDS = env.int("EMAIL_OUTBOX_GRACE_SECONDS", default=60)
 EMAIL_OUTBOX_LEASE_SECONDS = env.int("EMAIL_OUTBOX_LEASE_SECONDS", default=300)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="lsp-portal@nru.example")
+
+# --- Time: the service's clock (core/clock.py, docs/adr/0017-training-clock.md) --------------
+# A training or demonstration deployment runs on a date stored in the database, which an NRU
+# administrator moves forward (/nru/training-date/). Off in production: `check --deploy` refuses
+# it with DEBUG off unless TRAINING_CLOCK_ALLOWED_IN_PRODUCTION is set.
+TRAINING_CLOCK = env.bool("TRAINING_CLOCK", default=False)
+TRAINING_CLOCK_ALLOWED_IN_PRODUCTION = env.bool("TRAINING_CLOCK_ALLOWED_IN_PRODUCTION", default=False)
+# Outside a request or a Celery task, the stored date is read again after this many seconds.
+TRAINING_CLOCK_CACHE_SECONDS = env.int("TRAINING_CLOCK_CACHE_SECONDS", default=5)
 
 # --- Demo -------------------------------------------------------------------------------------
 DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="renewal-2002-demo")

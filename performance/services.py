@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import Partnership
 
@@ -39,7 +39,7 @@ class TargetProblems(ApplicationError):
 
 
 def current_financial_year(today=None) -> int:
-    today = today or timezone.localdate()
+    today = today or clock.today()
     return today.year if today.month >= 4 else today.year - 1
 
 

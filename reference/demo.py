@@ -8,9 +8,10 @@ On top of the reference data (loaded first if it is missing) it creates
 - the NRF 2002/03 release policy, governed by that cycle: accredited 100%, deferred 67%, not yet
   decided 0%. NRF 2001/02 and CEF are released in full by the reference data's explicit
   policies (no governing cycle);
-- the 2003/04 cycle (opens 1 October 2002, submissions by 31 January 2003) with the same six
-  requirements, open for partnerships to start, and NRF 2003/04 governed by it with the same
-  fractions (so nothing of it is released before a partnership's 2003/04 decision);
+- the 2003/04 cycle (opens 1 March 2002, the day after the 2002/03 announcement; submissions by
+  31 January 2003) with the same six requirements, open for partnerships to start, and NRF
+  2003/04 governed by it with the same fractions (so nothing of it is released before a
+  partnership's 2003/04 decision);
 - demo users, all with the password DEMO_PASSWORD: officer@<slug>.lsp.example and
   chair@<slug>.lsp.example for every partnership, reviewer@<region-slug>.go.example for every
   Government Office, analyst@nru.example and admin@nru.example (staff and superuser, for /admin/);
@@ -23,11 +24,21 @@ On top of the reference data (loaded first if it is missing) it creates
   2002 with concerns on its first two requirements and a review on 28 March 2002. Every step
   records its events and owes its funding recompute, as a user's clicks would; the decision
   letters come from `accreditation.letters`, as the reviewer's pages write them.
+- the record of what the 2002/03 announcement of 28 February 2002 published
+  (`reporting.announcements`), taken at the end as the public pages would at their first read on
+  or after that date; a cycle whose announcement date is after the service's today is left.
 
 Running it again changes nothing: existing users, roles, members, the cycle, its requirements and
 the policy are left as they are (an administrator may have edited them since), and a partnership
 that already has a 2002/03 assessment is skipped. Each partnership's story is its own
 transaction, so a run that stops part-way can simply be run again.
+
+Every step is recorded at its moment in the story (`core.clock.held_at`): its events, changes,
+decisions, letters, created and updated times and the ledger entries its recompute posts are all
+dated then, never after the service's today. In a training service (settings.TRAINING_CLOCK) the
+demo's today is DEMO_TODAY, 1 March 2002: after the announcement, before Walsall's review on
+28 March 2002, with the 2003/04 self-assessment open; the loader sets the training date to it
+unless the service is already on that date or later (docs/adr/0017-training-clock.md).
 
 The backdated events email nobody (`notifications_suppressed`).
 
@@ -36,7 +47,7 @@ release policy as well as the accreditation story); no other app imports it. The
 story are in `reference.demo_words`.
 """
 
-import time as clock
+import time as stopwatch
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -70,10 +81,13 @@ from accreditation.services.review import (
     response_go_rate,
     stakeholder_view_record,
 )
+from core import clock
 from core.models import User
+from core.training import training_date_start
 from funding.models import FinancialYear, Fund, ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Role, RoleAssignment, Sector
 from partnerships.services import member_add, role_assign
+from reporting.announcements import announcements_take_due
 
 from .common import DATA_DIR, Problems, ReferenceDataError, csv_rows
 from .demo_words import (
@@ -103,7 +117,7 @@ CYCLE = {
 NEXT_CYCLE = {
     "name": "2003/04",
     "year_start": 2003,
-    "opens_on": date(2002, 10, 1),
+    "opens_on": date(2002, 3, 1),
     "submission_deadline": date(2003, 1, 31),
     "announcement_date": date(2003, 2, 28),
 }
@@ -115,6 +129,10 @@ POLICY_FRACTIONS = {
 DEFERRED_SLUG = "walsall"
 DEFERRED_ON = date(2002, 2, 26)
 REVIEW_DATE = date(2002, 3, 28)
+# The service's today in a training service running the demo: inside the story.
+DEMO_TODAY = date(2002, 3, 1)
+# When the scenario's users, members, cycles and policies were set up.
+SET_UP_AT = (date(2001, 10, 1), 9)
 NRU_USERS = (
     ("analyst@nru.example", "NRU analyst", Role.NRU_ANALYST, False),
     ("admin@nru.example", "NRU administrator", Role.NRU_ADMIN, True),
@@ -144,6 +162,7 @@ class DemoSummary:
             f"  Assessments walked through: {c['assessments']} "
             f"({self.outcomes['accredited']} accredited, {self.outcomes['deferred']} deferred); "
             f"already there, skipped: {c['skipped']}",
+            f"  Announcements recorded: {c['announcements']}",
             f"  Took {self.seconds:.1f} s",
         ]
         return out
@@ -151,6 +170,10 @@ class DemoSummary:
 
 def _at(day: date, hour: int, minute: int = 0) -> datetime:
     return timezone.make_aware(datetime.combine(day, time(hour, minute)))
+
+
+def _decision_day(i: int, partnership: Partnership) -> date:
+    return DEFERRED_ON if partnership.slug == DEFERRED_SLUG else date(2002, 2, 18) + timedelta(days=i % 7)
 
 
 def _requirements_read(directory: Path) -> list[dict]:
@@ -281,75 +304,87 @@ def _story(*, i: int, partnership: Partnership, cycle: Cycle, users: dict[str, U
     amber = {"R1", "R2"} if deferred else ({"R4"} if with_concern else set())
 
     started = date(2001, 10, 15) + timedelta(days=i % 20)
-    assessment = assessment_start(partnership=partnership, cycle=cycle, by=officer,
-                                  at=_at(started, 10))
+    with clock.held_at(_at(started, 10)) as at:
+        assessment = assessment_start(partnership=partnership, cycle=cycle, by=officer, at=at)
     drafted = started + timedelta(days=21)
     responses = list(assessment.responses.select_related("requirement"))
     for n, response in enumerate(responses):
         code = response.requirement.code
         rating = Rating.AMBER if code in amber else Rating.GREEN
         text = (AMBER_CASES.get(code) if code in amber else None) or CASES.get(code, GENERIC_CASE)
-        response_save(
-            response=response, by=officer, self_rating=rating,
-            case=text.format(lsp=partnership.name, area=area),
-            inclusiveness_note=WALSALL_INCLUSIVENESS if deferred and code == "R2" else None,
-            expected_version=response.version, at=_at(drafted, 11, 5 * n),
-        )
+        with clock.held_at(_at(drafted, 11, 5 * n)) as at:
+            response_save(
+                response=response, by=officer, self_rating=rating,
+                case=text.format(lsp=partnership.name, area=area),
+                inclusiveness_note=WALSALL_INCLUSIVENESS if deferred and code == "R2" else None,
+                expected_version=response.version, at=at,
+            )
     asked = date(2002, 1, 10) + timedelta(days=i % 10)
-    assessment_sign_off_request(assessment=assessment, by=officer, at=_at(asked, 16))
-    assessment_submit(assessment=assessment, by=chair,
-                      at=_at(asked + timedelta(days=3), 10))
+    with clock.held_at(_at(asked, 16)) as at:
+        assessment_sign_off_request(assessment=assessment, by=officer, at=at)
+    with clock.held_at(_at(asked + timedelta(days=3), 10)) as at:
+        assessment_submit(assessment=assessment, by=chair, at=at)
 
     review_day = date(2002, 2, 4) + timedelta(days=i % 5)
-    assessment_start_review(assessment=assessment, by=reviewer, today=review_day,
-                            at=_at(review_day, 9, 30))
-    for response in assessment.responses.select_related("requirement", "assessment"):
-        rating, comment = (WALSALL_GO_VIEWS.get(response.requirement.code, (GoRating.AGREE, ""))
-                           if deferred else (GoRating.AGREE, ""))
-        response_go_rate(response=response, by=reviewer, go_rating=rating,
-                         go_comment=comment)
+    with clock.held_at(_at(review_day, 9, 30)) as at:
+        assessment_start_review(assessment=assessment, by=reviewer, at=at)
+    with clock.held_at(_at(review_day, 11)):
+        for response in assessment.responses.select_related("requirement", "assessment"):
+            rating, comment = (WALSALL_GO_VIEWS.get(response.requirement.code, (GoRating.AGREE, ""))
+                               if deferred else (GoRating.AGREE, ""))
+            response_go_rate(response=response, by=reviewer, go_rating=rating,
+                             go_comment=comment)
     heard = review_day + timedelta(days=2)
-    stakeholder_view_record(
-        assessment=assessment, by=reviewer, organisation=f"{area} Council for Voluntary Service",
-        sector=Sector.VOLUNTARY, stance=StakeholderView.Stance.SUPPORTS, given_on=heard,
-        comment="The voluntary sector was involved throughout in drawing up the strategy.",
-    )
-    by_code = {r.code: r for r in requirements}
-    if deferred:
+    with clock.held_at(_at(heard, 14)):
         stakeholder_view_record(
-            assessment=assessment, by=reviewer, organisation=f"{area} community groups",
-            sector=Sector.COMMUNITY, stance=StakeholderView.Stance.CONCERNS, given_on=heard,
-            comment="Community groups have no place on the board and no say in the priorities.",
+            assessment=assessment, by=reviewer,
+            organisation=f"{area} Council for Voluntary Service", sector=Sector.VOLUNTARY,
+            stance=StakeholderView.Stance.SUPPORTS, given_on=heard,
+            comment="The voluntary sector was involved throughout in drawing up the strategy.",
         )
+        if deferred:
+            stakeholder_view_record(
+                assessment=assessment, by=reviewer, organisation=f"{area} community groups",
+                sector=Sector.COMMUNITY, stance=StakeholderView.Stance.CONCERNS, given_on=heard,
+                comment="Community groups have no place on the board and no say in the "
+                        "priorities.",
+            )
+    by_code = {r.code: r for r in requirements}
+    decided = _decision_day(i, partnership)
+    if deferred:
         concerns = [
             Concern(requirement=by_code[code], concern=concern, action_required=action,
                     due_by=REVIEW_DATE)
             for code, (concern, action) in WALSALL_CONCERNS.items() if code in by_code
         ]
-        effects = funding_effects(assessment=assessment, funding_state=FundingState.DEFERRED)
-        assessment_defer(
-            assessment=assessment, by=reviewer, concerns=concerns, review_date=REVIEW_DATE,
-            letter=letter_writer(effects=effects), on=DEFERRED_ON, at=_at(DEFERRED_ON, 15),
-            summary="Deferred pending review",
-        )
+        with clock.held_at(_at(decided, 15)) as at:
+            effects = funding_effects(assessment=assessment, funding_state=FundingState.DEFERRED)
+            assessment_defer(
+                assessment=assessment, by=reviewer, concerns=concerns, review_date=REVIEW_DATE,
+                letter=letter_writer(effects=effects), on=decided, at=at,
+                summary="Deferred pending review",
+            )
         return "deferred"
-    decided = date(2002, 2, 18) + timedelta(days=i % 7)
     concerns = []
     if with_concern:
         concerns = [Concern(requirement=by_code["R4"], concern=R4_CONCERN[0],
                             action_required=R4_CONCERN[1], due_by=date(2003, 1, 31))]
-    effects = funding_effects(assessment=assessment, funding_state=FundingState.ACCREDITED)
-    assessment_accredit(
-        assessment=assessment, by=reviewer, concerns=concerns,
-        letter=letter_writer(effects=effects), on=decided, at=_at(decided, 15),
-        summary="Accredited" if not concerns else "Accredited with an area of concern on R4",
-    )
+    with clock.held_at(_at(decided, 15)) as at:
+        effects = funding_effects(assessment=assessment, funding_state=FundingState.ACCREDITED)
+        assessment_accredit(
+            assessment=assessment, by=reviewer, concerns=concerns,
+            letter=letter_writer(effects=effects), on=decided, at=at,
+            summary="Accredited" if not concerns else "Accredited with an area of concern on R4",
+        )
     return "accredited"
 
 
 def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary:
     """Build the February 2002 scenario (see the module docstring). Idempotent."""
-    began = clock.monotonic()
+    began = stopwatch.monotonic()
+    if clock.training():
+        # Before anything is recorded, so that nothing is dated after the service's today.
+        training_date_start(on=DEMO_TODAY, by_label="load_demo")
     directory = Path(directory)
     summary = DemoSummary()
     if not (Partnership.objects.exists() and Fund.objects.filter(code="NRF").exists()
@@ -360,7 +395,7 @@ def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary
     partnerships = list(Partnership.objects.select_related("local_authority__region")
                         .order_by("name"))
     regions = list(Region.objects.order_by("name"))
-    with transaction.atomic():
+    with clock.held_at(_at(*SET_UP_AT)), transaction.atomic():
         cycle = _cycle_and_policy(directory, summary)
         _next_cycle(cycle, summary)
         users = _users(password, partnerships, regions, summary)
@@ -374,10 +409,15 @@ def demo_load(*, password: str, directory: Path | str = DATA_DIR) -> DemoSummary
             if partnership.pk in done:
                 summary.counts["skipped"] += 1
                 continue
-            with transaction.atomic():
+            # What the commit sets off (the recompute, when tasks run in-process) is dated at
+            # the story's last step, the decision.
+            with clock.held_at(_at(_decision_day(i, partnership), 15)), transaction.atomic():
                 outcome = _story(i=i, partnership=partnership, cycle=cycle, users=users,
                                  requirements=requirements)
             summary.counts["assessments"] += 1
             summary.outcomes[outcome] += 1
-    summary.seconds = clock.monotonic() - began
+    # What was announced on 28 February 2002 is recorded now, as the public pages would at their
+    # first read: later decisions in the story are dated updates beneath it.
+    summary.counts["announcements"] = len(announcements_take_due(today=clock.today()))
+    summary.seconds = stopwatch.monotonic() - began
     return summary

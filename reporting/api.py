@@ -10,7 +10,6 @@ every cycle. Amounts are whole pence; lists are paginated 50 to a page.
 
 from django import forms
 from django.core.validators import slug_re
-from django.utils import timezone
 from django.views.generic import TemplateView
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
@@ -21,6 +20,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
 
 from accreditation.models import Cycle
+from core import clock
 from core.models import Provenance
 from partnerships.models import NATIONAL_ROLES, Region
 from partnerships.selectors import partnerships_visible_to, user_has_role
@@ -170,6 +170,8 @@ class DecisionSerializer(serializers.Serializer):
     gss_code = serializers.CharField(source="local_authority.gss_code", allow_null=True)
     region = serializers.CharField(source="local_authority.region.slug")
     decision = serializers.CharField()
+    decided_on = serializers.DateField(allow_null=True, help_text="The date of the decision in "
+                                       "force (the reviewer's date, as on its letter).")
     review_date = serializers.DateField(allow_null=True)
     nrf_allocation_pence = serializers.IntegerField(source="nrf_pence", allow_null=True)
     provenance = serializers.CharField(source="nrf_provenance", allow_null=True)
@@ -209,7 +211,7 @@ class DecisionListView(ListAPIView):
             if not form.is_valid():
                 raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
             cycles = (Cycle.objects.order_by("-year_start") if _is_nru(self.request)
-                      else published.published_cycles(today=timezone.localdate()))
+                      else published.published_cycles(today=clock.today()))
             wanted = form.cleaned_data["cycle"]
             cycle = (cycles.filter(year_start=wanted) if wanted else cycles).first()
             if cycle is None:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from django.db.models import BigIntegerField, CharField, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
+from core import clock
 from funding.models import Allocation, FinancialYear, Fund
 
 from . import dashboard
@@ -88,7 +89,7 @@ def export_table(scope: dashboard.DashboardScope, *, filters: dashboard.TableFil
     cycle = f"{scope.cycle.name} cycle" if scope.cycle else "no cycle"
     if scope.cycle and not scope.cycle_governs:
         cycle += ", does not govern this fund's releases"
-    now = timezone.localtime()
+    now = timezone.localtime(clock.now())
     direction = "descending" if descending else "ascending"
     meta = [
         [TITLE],

@@ -15,8 +15,7 @@ exactly what was shown.
 import secrets
 from dataclasses import dataclass, field
 
-from django.utils import timezone
-
+from core import clock
 from core.errors import ApplicationError
 from core.models import Provenance
 from funding.models import Allocation
@@ -121,7 +120,7 @@ class ImportPreview:
         return {
             "token": self.token,
             "filename": self.filename,
-            "created_at": timezone.now().isoformat(),
+            "created_at": clock.now().isoformat(),
             "changes": [[getattr(c, name) for name in ImportChange.KEPT] for c in self.changes],
         }
 

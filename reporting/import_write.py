@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from core import clock
 from core.errors import ApplicationError
 from core.models import Provenance
 from funding.models import Allocation, RecomputeRequest
@@ -58,7 +59,7 @@ def allocations_import(*, preview: ImportPreview, by) -> ImportResult:
                 "imported. Upload the file again to see the changes against today’s figures."
             )
 
-    now = timezone.now()
+    now = clock.now()
     note = f"Imported from {preview.filename} by {by.email} on {timezone.localdate(now):%-d %B %Y}"
     note = note[:300]
     updated, created = [], []

@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import dashboard_views as views
-from . import emails_views
+from . import emails_views, training_views
 
 app_name = "reporting"
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("emails/failed/", emails_views.FailedEmailListView.as_view(), name="emails-failed"),
     path("emails/<int:pk>/send-again/", emails_views.FailedEmailRetryView.as_view(),
          name="email-send-again"),
+    path("training-date/", training_views.TrainingDateView.as_view(), name="training-date"),
 ]

@@ -73,3 +73,25 @@ def _test_settings(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path / "evidence"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def _clock_read_afresh():
+    """The training date a test stores is read afresh (core/clock.py keeps it a few seconds)."""
+    from core import clock
+
+    clock.forget()
+    yield
+    clock.forget()
+
+
+@pytest.fixture
+def training_clock(settings):
+    """A training service (TRAINING_CLOCK on) whose today is 1 March 2002, the demo's date."""
+    import datetime as dt
+
+    from core.training import training_date_start
+
+    settings.TRAINING_CLOCK = True
+    training_date_start(on=dt.date(2002, 3, 1), by_label="test")
+    return dt.date(2002, 3, 1)

@@ -22,6 +22,7 @@ from accreditation.models import (
 from accreditation.services.decisions import Concern, assessment_accredit, assessment_defer
 from accreditation.services.drafting import assessment_get_or_create, assessment_submit
 from accreditation.services.review import assessment_start_review
+from core import clock
 from core.models import Provenance, Source, User
 from funding.models import Allocation, FinancialYear, Fund, RegionalBudget, ReleasePolicy
 from partnerships.models import LocalAuthority, Member, Partnership, Region, Role, RoleAssignment, Sector
@@ -173,9 +174,9 @@ class SelfAssessmentFactory(factory.django.DjangoModelFactory):
     the real services, so each state comes with its events and recompute requests:
 
     `filled` (still a draft, every response rated and argued), `submitted`, `under_review`,
-    `accredited`, `deferred` (review date `review_on`, decided 28 days before it, one area of
-    concern on the first requirement). The chair and the reviewer are created on the fly
-    unless given as `chair_user` / `reviewer_user`.
+    `accredited`, `deferred` (review date `review_on`, decided 28 days before it or today if
+    that is still to come, one area of concern on the first requirement). The chair and the
+    reviewer are created on the fly unless given as `chair_user` / `reviewer_user`.
     """
 
     class Meta:
@@ -230,7 +231,8 @@ class SelfAssessmentFactory(factory.django.DjangoModelFactory):
             first = assessment.cycle.requirements.order_by("order").first()
             assessment = assessment_defer(
                 assessment=assessment, by=reviewer, review_date=review_on,
-                on=review_on - dt.timedelta(days=28),
+                # A decision cannot be dated after the clock's today.
+                on=min(review_on - dt.timedelta(days=28), clock.today()),
                 concerns=[Concern(
                     requirement=first, concern="Not yet shown.", action_required="Show it.",
                 )],

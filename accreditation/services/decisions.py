@@ -46,18 +46,31 @@ def decision_snapshot(assessment: SelfAssessment) -> dict:
             for m in Member.objects.filter(partnership_id=assessment.partnership_id).order_by("pk")
         ],
     }
+def decision_date_check(assessment: SelfAssessment, on: date) -> None:
+    """A decision is dated on a day that has come: the clock's today or earlier.
+
+    That it is not before the self-assessment was submitted is the decision forms' rule
+    (accreditation/review_forms.py), where the reviewer gives the date; the services also record
+    history built by loaders and tests, which may date a decision as they please within the past.
+    """
+    if on > clock.today():
+        raise ApplicationError(
+            f"The date of {assessment.partnership.name}'s decision cannot be in the future.")
 
 
 def decision_maker(*, by, outcome, concerns=(), review_date=None, letter: LetterArg = "",
                    summary="", on: date | None = None, at=None):
     """What records the Decision (its areas of concern, its letter, and a snapshot of what it
-    was made on) inside a transition."""
+    was made on) inside a transition. `on` is the date of the decision (default the clock's
+    today), `at` when it is recorded."""
 
     def make(a: SelfAssessment) -> Decision:
+        decided_on = on or clock.today()
+        decision_date_check(a, decided_on)
         decision = Decision.objects.create(
             assessment=a, review_round=a.review_round, outcome=outcome, review_date=review_date,
             letter="" if callable(letter) else letter, summary=summary, decided_by=by,
-            decided_on=on or clock.today(), decided_at=at or clock.now(),
+            decided_on=decided_on, decided_at=at or clock.now(),
             snapshot=decision_snapshot(a),
         )
         AreaOfConcern.objects.bulk_create(

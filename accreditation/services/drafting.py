@@ -12,7 +12,6 @@ from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
 
 from core import clock
 from core.errors import ApplicationError
@@ -112,7 +111,7 @@ def _change_record(
 ) -> AssessmentChange:
     """Append to the assessment's history; consecutive saves of one answer by one person within
     the coalescing window update the last entry (first 'before', latest 'after')."""
-    at = at or timezone.now()
+    at = at or clock.now()
     changes = changes or {}
     if action in (AssessmentChange.Action.RESPONSE_SAVED, AssessmentChange.Action.PROGRESS_SAVED):
         last = assessment.changes.order_by("-at", "-id").first()
@@ -164,7 +163,7 @@ def assessment_start(*, partnership: Partnership, cycle: Cycle, by, at=None) -> 
     requirement code) and lists the areas of concern of that cycle's decision, each needing a
     report on progress before submission.
     """
-    today = timezone.localdate()
+    today = clock.today()
     if cycle.opens_on > today:
         raise ApplicationError(f"The {cycle} cycle opens on {cycle.opens_on:%-d %B %Y}.")
     with transaction.atomic():
@@ -399,7 +398,7 @@ def assessment_sign_off_request(
             + "; ".join(b.message for b in blockers) + ".",
             extra={"blockers": blockers},
         )
-    locked.sign_off_requested_at = at or timezone.now()
+    locked.sign_off_requested_at = at or clock.now()
     locked.sign_off_requested_by = by
     locked.save(update_fields=["sign_off_requested_at", "sign_off_requested_by", "updated_at"])
     _change_record(assessment=locked, action=AssessmentChange.Action.SIGN_OFF_REQUESTED, by=by,
@@ -422,7 +421,7 @@ def assessment_submit(
                 + "; ".join(b.message for b in blockers) + ".",
                 extra={"blockers": blockers},
             )
-        a.submitted_at = at or timezone.now()
+        a.submitted_at = at or clock.now()
         a.signed_off_by = by
 
     locked, _ = assessment_transition(

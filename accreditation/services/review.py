@@ -116,9 +116,10 @@ def stakeholder_view_record(
 @transaction.atomic
 def assessment_return(
     *, assessment: SelfAssessment, by, reasons: dict[int, str], summary: str = "",
-    expected_version: int | None = None, at=None, letter: LetterArg = "",
+    expected_version: int | None = None, at=None, letter: LetterArg = "", on: date | None = None,
 ) -> SelfAssessment:
-    """Send back to the LSP with a reason against each requirement concerned."""
+    """Send back to the LSP with a reason against each requirement concerned; `on` is the date
+    of the decision (default the clock's today)."""
     reasons = {rid: text.strip() for rid, text in reasons.items() if text and text.strip()}
     if not reasons:
         raise ApplicationError("Give a reason against at least one requirement.")
@@ -145,6 +146,6 @@ def assessment_return(
         expected_version=expected_version, reason=summary or "Returned for changes", at=at,
         before_change=annotate,
         decision_factory=decision_maker(by=by, outcome=Decision.Outcome.RETURNED,
-                                        summary=summary, at=at, letter=letter),
+                                        summary=summary, on=on, at=at, letter=letter),
     )
     return locked

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from django.utils import timezone
 from django_fsm import can_proceed
 
+from core import clock
 from core.errors import ApplicationError
 
 from .. import signals
@@ -29,7 +30,7 @@ _ALREADY = {
 def time_phrase(at) -> str:
     """'at 10:42' today, 'at 10:42 on 3 February 2002' on any other day."""
     local = timezone.localtime(at)
-    if local.date() == timezone.localdate():
+    if local.date() == clock.today():
         return f"at {local:%H:%M}"
     return f"at {local:%H:%M} on {local:%-d %B %Y}"
 
@@ -83,7 +84,8 @@ def assessment_transition(
     before_change: Callable[[SelfAssessment], None] | None = None,
 ) -> tuple[SelfAssessment, AccreditationEvent]:
     """Lock, check the transition is legal, apply it, record the AccreditationEvent (and the
-    Decision, if any) and announce it. Call inside a transaction."""
+    Decision, if any) and announce it. Call inside a transaction. `at` is when it is recorded
+    (default: the clock's now)."""
     locked = assessment_lock(assessment, expected_version)
     method = transition(locked)
     if not can_proceed(method):
@@ -99,13 +101,17 @@ def assessment_transition(
     locked.version += 1
     locked.save()
     decision = decision_factory(locked) if decision_factory else None
+    at = at or clock.now()
     event = AccreditationEvent.objects.create(
         assessment=locked,
         from_status=from_status,
         to_status=locked.status,
         by=by,
         actor_label=str(by) if by else "system",
-        at=at or timezone.now(),
+        at=at,
+        # A decision takes effect on its own date (Decision.decided_on, which funding reads);
+        # anything else on the day it is recorded.
+        effective_on=decision.decided_on if decision else timezone.localdate(at),
         reason=reason,
         decision=decision,
     )

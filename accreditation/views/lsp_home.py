@@ -9,10 +9,10 @@ from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
-from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
+from core import clock
 from core.errors import ApplicationError
 from partnerships.models import PARTNERSHIP_ROLES, Partnership
 from partnerships.selectors import partnerships_visible_to
@@ -34,6 +34,7 @@ class CycleRow:
     action_url: str = ""
     start_form: bool = False
     note: str = ""
+    deadline_ahead: bool = False  # the submission deadline is still to come (and matters)
 
 
 @dataclass
@@ -56,7 +57,7 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
             role_assignments__user=user, role_assignments__role__in=PARTNERSHIP_ROLES).distinct())
         if not partnerships:
             raise Http404("Not an officer or chair of a partnership")
-        today = timezone.localdate()
+        today = clock.today()
         cycles = list(Cycle.objects.filter(opens_on__lte=today).order_by("-year_start"))
         assessments = {
             (a.partnership_id, a.cycle_id): a
@@ -82,7 +83,10 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
                 allocations=by_partnership.get(partnership.pk, []),
             )
             for cycle in cycles:
-                home.rows.append(_cycle_row(home, cycle, assessments.get((partnership.pk, cycle.pk))))
+                row = _cycle_row(home, cycle, assessments.get((partnership.pk, cycle.pk)))
+                row.deadline_ahead = (cycle.submission_deadline >= today
+                                      and row.status_value in ("not_started", Status.DRAFT, "returned"))
+                home.rows.append(row)
             homes.append(home)
         context = super().get_context_data(**kwargs)
         context["homes"] = homes
@@ -138,6 +142,9 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
     else:
         row.action_label = "Read the decision"
         row.action_url = reverse("accreditation:assessment-decision", args=[assessment.pk])
+        if assessment.status == Status.DEFERRED and assessment.review_date:
+            row.note = (f"Review on {assessment.review_date:%-d %B %Y}, "
+                        f"{clock.days_phrase(assessment.review_date)}.")
     return row
 
 

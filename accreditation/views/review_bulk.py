@@ -61,13 +61,14 @@ class BulkAccreditView(ReviewerRequiredMixin, View):
                 "rows": [(a, [e.statement(FundingState.ACCREDITED) for e in effects[a.pk]])
                          for a in chosen],
                 "hidden": posted_fields(request.POST),
+                "decided_on": form.cleaned_data["decided_on"],
             })
         try:
             done = assessments_accredit_bulk(
                 items=[BulkItem(assessment=a, expected_version=versions[a.pk],
                                 letter=letter_writer(effects=effects[a.pk]))
                        for a in chosen],
-                by=request.user,
+                by=request.user, on=form.cleaned_data["decided_on"],
             )
         except ApplicationError as error:
             messages.error(request, error.message)

@@ -3,6 +3,7 @@ concern), defer or return for changes; each with its letter."""
 
 from django.contrib import messages
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views import View
 
 from core.errors import ApplicationError
@@ -63,6 +64,9 @@ class _DecisionView(UnderReviewMixin, View):
     def requirements(self, assessment):
         return list(assessment.cycle.requirements.order_by("order"))
 
+    def submitted_on(self, assessment):
+        return timezone.localdate(assessment.submitted_at) if assessment.submitted_at else None
+
     def context(self, assessment, **extra):
         return {"assessment": assessment, "title": self.title, **extra}
 
@@ -71,6 +75,7 @@ class _DecisionView(UnderReviewMixin, View):
         if refused := self.check_under_review(assessment):
             return refused
         form = self.form_class(requirements=self.requirements(assessment),
+                               submitted_on=self.submitted_on(assessment),
                                initial={"version": assessment.version})
         return render(request, self.template_name, self.context(assessment, form=form))
 
@@ -78,7 +83,8 @@ class _DecisionView(UnderReviewMixin, View):
         assessment = self.get_assessment()
         if refused := self.check_under_review(assessment):
             return refused
-        form = self.form_class(request.POST, requirements=self.requirements(assessment))
+        form = self.form_class(request.POST, requirements=self.requirements(assessment),
+                               submitted_on=self.submitted_on(assessment))
         if not form.is_valid() or "change" in request.POST:
             return render(request, self.template_name, self.context(assessment, form=form))
         data = form.cleaned_data
@@ -116,6 +122,7 @@ class AssessmentAccreditView(_DecisionView):
         return assessment_accredit(
             assessment=assessment, by=self.request.user, summary=data["summary"],
             expected_version=data["version"], letter=letter_writer(effects=effects),
+            on=data["decided_on"],
         )
 
     def done_message(self, assessment):
@@ -130,7 +137,7 @@ class AssessmentAccreditWithConcernsView(AssessmentAccreditView):
         return assessment_accredit(
             assessment=assessment, by=self.request.user, summary=data["summary"],
             concerns=data["concerns"], expected_version=data["version"],
-            letter=letter_writer(effects=effects),
+            letter=letter_writer(effects=effects), on=data["decided_on"],
         )
 
 
@@ -144,6 +151,7 @@ class AssessmentDeferView(_DecisionView):
             assessment=assessment, by=self.request.user, concerns=data["concerns"],
             review_date=data["review_date"], summary=data["summary"],
             expected_version=data["version"], letter=letter_writer(effects=effects),
+            on=data["decided_on"],
         )
 
     def done_message(self, assessment):
@@ -171,7 +179,7 @@ class AssessmentReturnView(_DecisionView):
         return assessment_return(
             assessment=assessment, by=self.request.user, reasons=data["reasons"],
             summary=data["summary"], expected_version=data["version"],
-            letter=letter_writer(effects=[]),
+            letter=letter_writer(effects=[]), on=data["decided_on"],
         )
 
     def done_message(self, assessment):

@@ -1,9 +1,9 @@
 """The reviewer's queue: every partnership in their regions for a cycle, in working order."""
 
 from django.shortcuts import render
-from django.utils import timezone
 from django.views import View
 
+from core import clock
 from partnerships.models import Region
 
 from ..models import Cycle
@@ -28,5 +28,5 @@ class QueueView(ReviewerRequiredMixin, View):
         regions = [str(r) for r in Region.objects.filter(pk__in=reviewer_region_ids(request.user))]
         return render(request, self.template_name, {
             "form": form, "queue": queue, "cycle": cycle, "status": status,
-            "regions": regions, "today": timezone.localdate(),
+            "regions": regions, "today": clock.today(),
         })

@@ -4,6 +4,7 @@ from django import template
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core import clock
 from core.money import pounds
 from core.registry import navigation_for, tag_colour
 
@@ -17,6 +18,15 @@ def money(pence, digits: str = ""):
     if pence is None or pence == "":
         return ""
     return pounds(pence, pence_digits=digits == "pence")
+
+
+@register.filter
+def days_to_go(day):
+    """How far a date is from the clock's today: `{{ review_date|days_to_go }}` -> 'in 27 days'.
+    Nothing for a missing date."""
+    if not day:
+        return ""
+    return clock.days_phrase(day)
 
 
 @register.simple_tag

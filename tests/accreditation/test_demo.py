@@ -8,11 +8,13 @@ import datetime as dt
 from io import StringIO
 
 import pytest
+from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from accreditation.models import (
     AccreditationEvent,
@@ -27,7 +29,8 @@ from accreditation.models import (
     Status,
 )
 from accreditation.notifications import event_emails_record, notifications_suppressed
-from core.models import OutboxEmail, User
+from core import clock
+from core.models import OutboxEmail, TrainingDateMove, User
 from funding.models import RecomputeRequest, ReleasePolicy
 from partnerships.models import Member, Partnership, Role, RoleAssignment, Sector
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
@@ -35,6 +38,7 @@ from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
 pytestmark = [pytest.mark.xdist_group("demo"), pytest.mark.django_db]
 
 WALK = [("draft", "submitted"), ("submitted", "under_review")]
+APPS = {"core", "partnerships", "performance", "accreditation", "funding", "reporting"}
 
 
 @pytest.fixture(scope="module")
@@ -42,8 +46,9 @@ def demo(django_db_setup, django_db_blocker):
     """The output of `load_demo` on an empty database (so it loads the reference data too)."""
     with django_db_blocker.unblock(), transaction.atomic():
         out = StringIO()
-        # The suite's hasher (tests/conftest.py), so the tests can check the password.
-        with override_settings(DEBUG=True, PASSWORD_HASHERS=[
+        # The suite's hasher (tests/conftest.py), so the tests can check the password; a
+        # training service, as `make run` is.
+        with override_settings(DEBUG=True, TRAINING_CLOCK=True, PASSWORD_HASHERS=[
             "django.contrib.auth.hashers.MD5PasswordHasher"
         ]):
             call_command("load_demo", stdout=out)
@@ -92,7 +97,8 @@ def test_nrf_2002_03_and_2003_04_are_each_governed_by_their_cycle(demo):
 def test_the_2003_04_cycle_is_open_with_the_same_requirements_and_nothing_started(demo):
     following = Cycle.objects.get(year_start=2003)
     assert following.name == "2003/04"
-    assert (following.opens_on, following.submission_deadline) == (dt.date(2002, 10, 1),
+    # Open on the demo's training date (1 March 2002), the day after the 2002/03 announcement.
+    assert (following.opens_on, following.submission_deadline) == (dt.date(2002, 3, 1),
                                                                    dt.date(2003, 1, 31))
     assert list(following.requirements.order_by("order").values_list("code", "title")) == list(
         Cycle.objects.get(year_start=2002).requirements.order_by("order")
@@ -117,6 +123,37 @@ def test_walsall_is_deferred_until_28_march_2002(demo):
     assert walsall.stakeholder_views.filter(stance=StakeholderView.Stance.CONCERNS).exists()
     assert set(walsall.responses.filter(requirement__code__in=["R1", "R2"])
                .values_list("go_rating", flat=True)) == {"red"}
+
+
+def test_a_training_service_runs_the_demo_on_1_march_2002_and_nothing_is_dated_after(
+        demo, settings):
+    """After the announcement, before Walsall's review: every record the demo made (events,
+    decisions, changes, uploads, ledger entries, created and updated times) is dated on or before
+    the service's today. Only the move of the training date itself carries the wall clock."""
+    settings.TRAINING_CLOCK = True
+    assert clock.today() == dt.date(2002, 3, 1)
+    assert list(TrainingDateMove.objects.values_list("from_date", "to_date", "by_label")) == [
+        (None, dt.date(2002, 3, 1), "load_demo")]
+    end_of_today = timezone.make_aware(dt.datetime(2002, 3, 2))
+    later = []
+    for model in apps.get_models():
+        if model._meta.app_label not in APPS or model is TrainingDateMove:
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, models.DateTimeField):
+                found = model.objects.filter(**{f"{field.name}__gte": end_of_today}).count()
+                if found:
+                    later.append(f"{model.__name__}.{field.name}: {found}")
+    for model, name in ((Decision, "decided_on"), (AccreditationEvent, "effective_on"),
+                        (StakeholderView, "given_on")):
+        if model.objects.filter(**{f"{name}__gt": dt.date(2002, 3, 1)}).exists():
+            later.append(f"{model.__name__}.{name}")
+    assert not later, later
+    assert AssessmentChange.objects.exists() and RecomputeRequest.objects.exists()
+    # Walsall's review is still to come, and the 2003/04 self-assessment is open.
+    walsall = SelfAssessment.objects.get(partnership__slug="walsall", cycle__year_start=2002)
+    assert clock.days_phrase(walsall.review_date) == "in 27 days"
+    assert Cycle.objects.get(year_start=2003).opens_on <= clock.today()
 
 
 def test_walsall_has_no_community_sector_member(demo):

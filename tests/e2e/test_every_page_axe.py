@@ -212,6 +212,15 @@ def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     _submit_without_browser_validation(page)
     visits.check(page, "release policy change: the confirm page")
 
+    # The training date moved back: refused, with the error summary and the field's message.
+    page.goto(reverse("reporting:training-date"))
+    page.get_by_label("Day").fill("1")
+    page.get_by_label("Month").fill("1")
+    page.get_by_label("Year").fill("2000")
+    _submit_without_browser_validation(page)
+    assert page.locator(".govuk-error-summary").count() == 1, "moving the date back was not refused"
+    visits.check(page, "training date moved back: refused")
+
     # An allocations import, previewed.
     upload = tmp_path / "allocations.csv"
     upload.write_text("authority,fund,year,amount,source\nWalsall,NRF,2002/03,4613412.50,HL2003\n")
@@ -309,6 +318,8 @@ def _visit_error_pages(visits: Visits, live_server_url: str):
 def test_every_page_template_is_visited_and_passes_axe(browser, browser_context_args, live_server,
                                                         sign_in, axe_check, rendered, tmp_path,
                                                         settings):
+    # A training service: its banner is on every page, and its date page is there to visit.
+    settings.TRAINING_CLOCK = True
     world = build_world()
     visits = Visits(browser, browser_context_args, world, sign_in, axe_check)
     try:

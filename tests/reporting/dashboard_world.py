@@ -1,5 +1,8 @@
 """A small national picture for the dashboard, export and import tests (not the full demo)."""
 
+import datetime as dt
+
+from accreditation.models import Decision
 from core.models import Provenance
 from funding.ledger import releases_recompute
 from reporting import dashboard
@@ -24,6 +27,7 @@ SPECS = [
     ("Sandwell", "west-midlands", "under_review", 700_000_000, Provenance.ILLUSTRATIVE),
     ("Wolverhampton", "west-midlands", None, 500_000_000, Provenance.PUBLISHED),
 ]
+ACCREDITED_ON = dt.date(2002, 2, 26)
 WALSALL_GSS = "E08000002"  # generated below: "E080000" + the row number
 REGIONS = {"north-east": "North East", "west-midlands": "West Midlands"}
 
@@ -54,6 +58,10 @@ def build_world() -> dict:
             SelfAssessmentFactory(partnership=p, cycle=cycle, state=state)
         releases_recompute(partnership=p)
         partnerships[name] = p
+    # The decisions took effect before the 28 February 2002 announcement that made them public
+    # (the factory dates an accreditation on the day it runs).
+    Decision.objects.filter(assessment__cycle=cycle, decided_on__gt=cycle.announcement_date).update(
+        decided_on=ACCREDITED_ON)
     scope = dashboard.dashboard_scope(fund=nrf, year=year)
     return {"scope": scope, "policy": policy, "partnerships": partnerships, "cycle": cycle,
             "regions": regions, "nrf": nrf, "year": year, "y2001": y2001, "source": source}

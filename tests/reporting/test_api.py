@@ -131,7 +131,8 @@ def test_decisions_open_to_anyone_once_announced(client, world):
     assert walsall == {
         "cycle": "2002/03", "announcement_date": "2002-02-28", "partnership": "walsall",
         "authority": "Walsall", "gss_code": "E08000002", "region": "west-midlands",
-        "decision": "deferred", "review_date": "2002-03-28", "nrf_allocation_pence": WALSALL,
+        "decision": "deferred", "decided_on": "2002-02-28", "review_date": "2002-03-28",
+        "nrf_allocation_pence": WALSALL,
         "provenance": "illustrative", "source": None,
     }
 

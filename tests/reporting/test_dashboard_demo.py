@@ -1,9 +1,11 @@
 """The dashboard, its export and the published decisions on the February 2002 demo: every figure
 equals the sum computed here independently from the allocations and the ledger.
 
-The demo is loaded once for the module (in a transaction rolled back at the end)."""
+The demo is loaded once for the module (in a transaction rolled back at the end), on the demo's
+date, 1 March 2002: after the 2002/03 announcement, before Walsall's review."""
 
 import csv
+import datetime as dt
 import io
 from collections import defaultdict
 from decimal import Decimal
@@ -20,6 +22,10 @@ from core.money import pounds
 from funding.ledger import recompute_request_settle
 from funding.models import Allocation, RecomputeRequest, ReleaseEntry
 
+from .service_date import service_date
+
+DEMO_DATE = dt.date(2002, 3, 1)
+
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 THREE_HUNDRED_MILLION = 300_000_000 * 100
@@ -28,7 +34,7 @@ THREE_HUNDRED_MILLION = 300_000_000 * 100
 @pytest.fixture(scope="module")
 def demo(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True):
+        with override_settings(DEBUG=True), service_date(DEMO_DATE):
             call_command("load_demo", stdout=StringIO())
         # Inside this transaction the on-commit enqueues never fire: settle the owed recomputes
         # as the worker would.
@@ -156,3 +162,61 @@ def test_published_decisions_of_2002_03(demo, client):
     assert "87 partnerships have been accredited and 1 deferred" in answer
     assert f"which totals {pounds(THREE_HUNDRED_MILLION)}" in answer
     assert answer.count("<tbody") == 9  # a table per Government Office region
+
+
+def _written_answer_2002(html: str) -> str:
+    start = html.index('id="cycle-2002"')
+    return html[start:html.index("Figures marked illustrative", start)]
+
+
+def test_the_2002_03_announcement_was_recorded_by_the_demo_and_not_2003_04(demo):
+    from reporting.models import Announcement
+
+    announcement = Announcement.objects.get()
+    assert (announcement.cycle.name, announcement.announced_on) == ("2002/03", dt.date(2002, 2, 28))
+    assert (announcement.accredited, announcement.deferred, announcement.undecided) == (87, 1, 0)
+    assert announcement.allocation_pence == THREE_HUNDRED_MILLION
+    walsall = Allocation.objects.get(partnership__slug="walsall", fund__code="NRF",
+                                     year__label="2002/03")
+    held = walsall.amount_pence - walsall.amount_pence * 67 // 100
+    assert announcement.held_pence == held
+    assert announcement.released_pence == THREE_HUNDRED_MILLION - held
+
+
+def test_2003_04_shows_nothing_on_the_demo_date(demo, client):
+    """On 1 March 2002 the 2003/04 cycle is open but not announced: nothing of it is public."""
+    with service_date(DEMO_DATE):
+        html = client.get(reverse("reporting_public:decisions-list")).content.decode()
+        assert "2003/04" not in html
+        assert "87 partnerships have been accredited and 1 deferred" in html
+        for name in ("decisions-show", "decisions-csv", "decisions-json"):
+            url = reverse(f"reporting_public:{name}", args=[2003])
+            assert client.get(url).status_code == 404, url
+
+
+def test_walsall_accredited_on_review_is_an_update_beneath_the_written_answer(demo, client):
+    """The written answer for 2002/03 keeps saying 87 accredited and Walsall deferred after the
+    West Midlands reviewer accredits Walsall on 28 March 2002; the review is dated beneath it."""
+    from accreditation.models import SelfAssessment
+    from accreditation.services.decisions import assessment_accredit
+    from accreditation.services.review import assessment_start_review
+
+    listing = reverse("reporting_public:decisions-list")
+    with service_date(DEMO_DATE):
+        before = _written_answer_2002(client.get(listing).content.decode())
+    reviewer = User.objects.get(email="reviewer@west-midlands.go.example")
+    walsall = SelfAssessment.objects.get(partnership__slug="walsall", cycle__year_start=2002)
+    review_day = dt.date(2002, 3, 28)
+    walsall = assessment_start_review(assessment=walsall, by=reviewer, today=review_day)
+    assessment_accredit(assessment=walsall, by=reviewer, on=review_day)
+
+    with service_date(review_day):
+        html = client.get(listing).content.decode()
+    after = _written_answer_2002(html)
+    assert after == before
+    assert "87 partnerships have been accredited and 1 deferred" in after
+    assert "88 partnerships" not in html
+    assert "Deferred pending review (review by 28 March 2002)" in after
+    assert ('<time datetime="2002-03-28">28 March 2002</time>: Walsall LSP accredited following '
+            "review by the Government Office for West Midlands; its remaining NRF 2002/03 "
+            "allocation released") in html

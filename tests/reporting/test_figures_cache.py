@@ -8,6 +8,7 @@ or irrelevant write must not cost a recomputation.
 
 import re
 import threading
+from datetime import date
 
 import pytest
 from django.core.cache import caches
@@ -16,6 +17,7 @@ from django.urls import reverse
 
 from accreditation.models import SelfAssessment
 from accreditation.services.decisions import assessment_accredit
+from accreditation.services.review import assessment_start_review
 from funding.models import Allocation, FiguresVersion
 from reporting import dashboard, figures_cache
 from tests.factories import RoleAssignmentFactory
@@ -172,33 +174,70 @@ def test_inside_a_transaction_the_cache_is_not_used(world):
         transaction.set_rollback(True)
 
 
-@pytest.mark.parametrize("sql, shown", [
+@pytest.mark.parametrize("sql, unannounced", [
     ("UPDATE accreditation_selfassessment SET review_date = '2002-04-30' "
-     "WHERE partnership_id = %(walsall)s", "Deferred pending review (review by 30 April 2002)"),
+     "WHERE partnership_id = %(walsall)s", "30 April 2002"),
     ("UPDATE partnerships_localauthority SET name = 'Walsall Metropolitan Borough' "
      "WHERE id = %(authority)s", "Walsall Metropolitan Borough"),
-    ("UPDATE core_source SET key = 'HL-2003-WA' WHERE key = 'HL2003'", "(HL-2003-WA)"),
-    ("UPDATE accreditation_cycle SET announcement_date = '2002-03-01'", "On 1 March 2002"),
-], ids=["review-date", "authority-name", "source-key", "announcement-date"])
-def test_the_published_decisions_follow_every_change(client, world, sql, shown,
-                                                     django_assert_max_num_queries):
-    """The written answer is rendered once per change of the figures: the next reader after any
-    change to what it shows sees the change."""
+    ("UPDATE core_source SET key = 'HL-2003-WA' WHERE key = 'HL2003'", "HL-2003-WA"),
+    ("UPDATE accreditation_cycle SET announcement_date = '2002-03-01'", "1 March 2002"),
+    ("UPDATE funding_allocation SET amount_pence = 1 WHERE partnership_id = %(walsall)s", "£0.01"),
+], ids=["review-date", "authority-name", "source-key", "announcement-date", "allocation"])
+def test_the_announced_record_follows_no_change(client, world, sql, unannounced,
+                                                django_assert_max_num_queries):
+    """What was announced is rendered from the announcement's record alone: a change to what it
+    was taken from moves the figures version, and the page made afresh is the same record,
+    word for word; a cached page never shows it rewritten either."""
+    listing = reverse("reporting_public:decisions-list")
+
+    def page() -> str:
+        return re.sub(r'nonce="[^"]*"', "", client.get(listing).content.decode())
+
+    before = page()  # the first read takes the announcement
+    assert page() == before
+    with django_assert_max_num_queries(2):  # the announced cycles and the version
+        assert page() == before
+
+    walsall = world["partnerships"]["Walsall"]
+    version = _version()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"walsall": walsall.pk, "authority": walsall.local_authority_id})
+    assert _version() != version
+
+    after = page()
+    assert unannounced not in after
+    assert after == before
+
+
+def test_the_updates_beneath_it_follow_every_change(client, world, django_assert_max_num_queries):
+    """A decision since the announcement shows beneath it at the next read, and so does any
+    later change to it (its date, by raw SQL); the announcement above stays as it was."""
     listing = reverse("reporting_public:decisions-list")
 
     def page() -> str:
         return re.sub(r'nonce="[^"]*"', "", client.get(listing).content.decode())
 
     before = page()
-    assert shown not in before
-    with django_assert_max_num_queries(2):  # the announced cycles and the version
-        assert page() == before
+    announced = before[before.index('id="cycle-2002"'):before.index("Figures marked illustrative")]
+    assert "Decisions since the announcement" not in before
 
-    walsall = world["partnerships"]["Walsall"]
+    reviewer = RoleAssignmentFactory(reviewer=True, region=world["regions"]["west-midlands"]).user
+    walsall = SelfAssessment.objects.get(partnership=world["partnerships"]["Walsall"],
+                                         cycle=world["cycle"])
+    walsall = assessment_start_review(assessment=walsall, by=reviewer, today=date(2002, 3, 28))
+    assessment_accredit(assessment=walsall, by=reviewer, on=date(2002, 3, 28))
+    after = page()
+    assert announced in after
+    assert "28 March 2002</time>: Walsall LSP accredited following review" in after
+    with django_assert_max_num_queries(2):
+        assert page() == after
+
     with connection.cursor() as cursor:
-        cursor.execute(sql, {"walsall": walsall.pk, "authority": walsall.local_authority_id})
-
-    assert shown in page()
+        cursor.execute("UPDATE accreditation_decision SET decided_on = '2002-03-29' "
+                       "WHERE assessment_id = %s AND outcome = 'accredited'", [walsall.pk])
+    corrected = page()
+    assert announced in corrected
+    assert "29 March 2002</time>: Walsall LSP accredited following review" in corrected
 
 
 def test_the_partnership_table_follows_every_change(client, world, django_assert_max_num_queries):

@@ -8,8 +8,8 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
+from core import clock
 from tests.factories import (
     AllocationFactory,
     CycleFactory,
@@ -34,7 +34,7 @@ def world(db):
 def future(world):
     """A later cycle announced next year, with Walsall already accredited in it and an NRF
     allocation for its year: none of it may show."""
-    today = timezone.localdate()
+    today = clock.today()
     cycle = CycleFactory(year_start=today.year + 1, name="FUTURE-CYCLE",
                          announcement_date=dt.date(today.year + 1, 2, 28))
     year = FinancialYearFactory(start_year=today.year + 1)
@@ -92,7 +92,7 @@ def test_nothing_from_a_cycle_before_its_announcement_date(client, world, future
 
 
 def test_published_on_the_announcement_date_itself(client, world, future):
-    today = timezone.localdate()
+    today = clock.today()
     type(future).objects.filter(pk=future.pk).update(
         opens_on=today - dt.timedelta(days=60), submission_deadline=today - dt.timedelta(days=30),
         announcement_date=today)
@@ -121,28 +121,56 @@ def test_open_data_csv(client, world):
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
         'attachment; filename="lsp-accreditation-decisions-2002-03.csv"')
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    reader = csv.DictReader(io.StringIO(response.content.decode()))
+    assert reader.fieldnames == [
+        "cycle", "announced_on", "region", "government_office", "authority", "gss_code",
+        "partnership", "status_announced", "status_announced_label", "review_date_announced",
+        "status_current", "status_current_label", "status_current_since", "review_date_current",
+        "fund", "year", "allocation_pence", "allocation_gbp", "released_at_announcement_pence",
+        "held_at_announcement_pence", "provenance", "source"]
+    rows = list(reader)
     assert len(rows) == 5
     walsall = next(r for r in rows if r["authority"] == "Walsall")
-    assert walsall["decision"] == "deferred"
-    assert walsall["decision_label"] == "Deferred pending review"
-    assert walsall["review_date"] == "2002-03-28"
+    assert walsall["announced_on"] == "2002-02-28"
+    assert walsall["status_announced"] == walsall["status_current"] == "deferred"
+    assert walsall["status_announced_label"] == "Deferred pending review"
+    assert walsall["review_date_announced"] == walsall["review_date_current"] == "2002-03-28"
+    assert walsall["status_current_since"] == "2002-02-28"  # as announced, nothing since
     assert walsall["allocation_pence"] == "612345679"
     assert walsall["allocation_gbp"] == "6123456.79"
+    assert walsall["released_at_announcement_pence"] == "410271604"  # 67%, rounded down
+    assert walsall["held_at_announcement_pence"] == str(612_345_679 - 410_271_604)
     assert walsall["provenance"] == "illustrative"
-    assert walsall["announcement_date"] == "2002-02-28"
     assert sum(int(r["allocation_pence"]) for r in rows) == 2_562_345_680
+    by_name = {r["authority"]: r for r in rows}
+    assert by_name["Sandwell"]["status_announced"] == "undecided"
+    assert by_name["Sandwell"]["released_at_announcement_pence"] == "0"
+    assert by_name["Gateshead"]["held_at_announcement_pence"] == "0"
 
 
 def test_open_data_json_matches_csv(client, world):
     data = json.loads(client.get(reverse("reporting_public:decisions-json", args=[2002])).content)
-    assert (data["cycle"], data["announcement_date"], data["fund"]) == ("2002/03", "2002-02-28", "NRF")
+    assert (data["cycle"], data["announced_on"], data["fund"], data["year"]) == (
+        "2002/03", "2002-02-28", "NRF", "2002/03")
+    assert data["announced"] is True
+    assert data["updates_since_announcement"] == []
     by_name = {d["authority"]: d for d in data["decisions"]}
     assert by_name["Walsall"]["allocation_pence"] == 612_345_679
     assert isinstance(by_name["Walsall"]["allocation_pence"], int)
-    assert by_name["Gateshead"]["decision"] == "accredited"
+    assert by_name["Gateshead"]["status_announced"] == "accredited"
     assert by_name["Gateshead"]["source"] == "HL2003"
-    assert by_name["Wolverhampton"]["decision"] == "undecided"
+    assert by_name["Wolverhampton"]["status_current"] == "undecided"
     rows = list(csv.DictReader(io.StringIO(
         client.get(reverse("reporting_public:decisions-csv", args=[2002])).content.decode())))
     assert [r["authority"] for r in rows] == [d["authority"] for d in data["decisions"]]
+    assert list(rows[0]) == list(data["decisions"][0])
+
+
+def test_downloads_within_query_budget(client, world, django_assert_max_num_queries):
+    """However many partnerships: the cycle with its announcement, then the lines with their
+    current status in one query (and, for JSON, the updates since)."""
+    client.get(LIST)  # the announcement is taken at the first read
+    with django_assert_max_num_queries(2):
+        assert client.get(reverse("reporting_public:decisions-csv", args=[2002])).status_code == 200
+    with django_assert_max_num_queries(3):
+        assert client.get(reverse("reporting_public:decisions-json", args=[2002])).status_code == 200

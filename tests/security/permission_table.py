@@ -191,6 +191,10 @@ reporting:allocations-import              GET     login 404   404   404   404   
                                           POST    login 404   404   404   404   404   404   200
 reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
+# The training date of a training service: NRU administrators move it. (With the training
+# clock off the page does not exist: 404 for everyone signed in; the matrix runs with it on.)
+reporting:training-date                   GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   200
 
 # Emails the service could not send, and sending one again: NRU administrators only (the list
 # shows people's addresses and the decisions' subjects).

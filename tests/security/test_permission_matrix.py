@@ -35,9 +35,11 @@ def test_every_url_with_parameters_has_objects_to_point_at():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("namespace", NAMESPACES)
-def test_every_url_answers_every_role_as_the_table_says(namespace):
+def test_every_url_answers_every_role_as_the_table_says(namespace, settings):
     """Signed out: sign in first; no scope: 404; public: everyone. No request ever gets a 500,
-    and no GET changes any table."""
+    and no GET changes any table. As a training service (TRAINING_CLOCK on), so that its page
+    is there to be refused or answered."""
+    settings.TRAINING_CLOCK = True
     world = build_world()
     names = [u.name for u in project_urls()
              if u.name.split(":")[0] == namespace and u.name in EXPECTED]

@@ -1,0 +1,103 @@
+"""The read side's own records: what was announced for each accreditation cycle.
+
+An `Announcement` and its `AnnouncedDecision` rows are taken once, when a cycle's announcement
+date has come (`reporting.announcements`), and never changed afterwards: the model refuses an
+update or a delete, and so does PostgreSQL itself (migration 0002). Later decisions on the cycle
+are not written here; the public pages derive them from `accreditation.Decision` as dated updates
+beneath the record (docs/adr/0018-published-record-kept-as-announced.md).
+"""
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from accreditation.models import Cycle, Decision, FundingState, SelfAssessment
+from partnerships.models import Partnership
+
+
+class AnnouncementQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise ValidationError("What was announced is kept as announced: it cannot be updated.")
+
+    def delete(self):
+        raise ValidationError("What was announced is kept as announced: it cannot be deleted.")
+
+
+class KeptAsAnnounced(models.Model):
+    """Rows that are only ever added."""
+
+    objects = AnnouncementQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValidationError("What was announced is kept as announced: it cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValidationError("What was announced is kept as announced: it cannot be deleted.")
+
+
+class Announcement(KeptAsAnnounced):
+    """A cycle's decisions as they were announced: the totals and the written answer's text."""
+
+    cycle = models.OneToOneField(Cycle, on_delete=models.PROTECT, related_name="announcement")
+    announced_on = models.DateField(help_text="The cycle's announcement date when it was taken.")
+    recorded_at = models.DateTimeField(help_text="When the record was taken (the service's clock).")
+    fund_code = models.CharField(max_length=10, help_text="The fund whose allocations it states.")
+    year_label = models.CharField(max_length=20, help_text="The financial year of those allocations.")
+    partnerships = models.PositiveIntegerField()
+    accredited = models.PositiveIntegerField()
+    deferred = models.PositiveIntegerField()
+    undecided = models.PositiveIntegerField()
+    allocation_pence = models.BigIntegerField(help_text="The fund's total for the year.")
+    released_pence = models.BigIntegerField(help_text="Released by the decisions announced.")
+    held_pence = models.BigIntegerField(help_text="Held until a decision or a review.")
+    answer = models.TextField(help_text="The written answer's text, as published.")
+
+    class Meta:
+        ordering = ["-announced_on"]
+
+    def __str__(self):
+        return f"{self.cycle} announced {self.announced_on:%d %B %Y}"
+
+
+class AnnouncedDecision(KeptAsAnnounced):
+    """One partnership's line of an announcement, with the names and figures as published.
+
+    `last_decision` is the assessment's latest Decision when the record was taken: a later one,
+    or one dated after the announcement, is an update shown beneath the record."""
+
+    announcement = models.ForeignKey(Announcement, on_delete=models.PROTECT,
+                                     related_name="decisions")
+    position = models.PositiveIntegerField(help_text="Order in the written answer.")
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="+")
+    assessment = models.ForeignKey(SelfAssessment, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+    last_decision = models.ForeignKey(Decision, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="+")
+    region = models.CharField(max_length=60)
+    government_office = models.CharField(max_length=100)
+    authority = models.CharField(max_length=100)
+    gss_code = models.CharField(max_length=9, blank=True)
+    partnership_name = models.CharField(max_length=150)
+    status = models.CharField(max_length=20, choices=FundingState.choices)
+    review_date = models.DateField(null=True, blank=True)
+    allocation_pence = models.BigIntegerField(null=True, blank=True)
+    released_pence = models.BigIntegerField(null=True, blank=True)
+    held_pence = models.BigIntegerField(null=True, blank=True)
+    provenance = models.CharField(max_length=20, blank=True)
+    source = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["announcement", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["announcement", "partnership"],
+                                    name="announced_once_per_partnership"),
+            models.UniqueConstraint(fields=["announcement", "position"],
+                                    name="announced_position_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.authority}: {self.get_status_display()} ({self.announcement.cycle})"
