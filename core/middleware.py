@@ -15,13 +15,17 @@ Placed in MIDDLEWARE (lsp_portal/settings.py) as follows:
   made of the refusal.
 
 docs/adr/0014-request-limits-and-throttling.md records why.
+
+CpuTimingMiddleware, first of all and only under the bench setting BENCH_CPU_HEADER: the CPU
+time each request took, in a Server-Timing header (bench/README.md).
 """
 
 import io
+import time
 
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import MiddlewareNotUsed, RequestDataTooBig
 from django.shortcuts import render
 
 PRIVATE_CACHE_CONTROL = "no-store, private"
@@ -137,4 +141,24 @@ class RequestBodyLimitMiddleware:
         response = self.get_response(request)
         if getattr(request, "body_too_large", False):
             return request_too_large(request)
+        return response
+
+
+class CpuTimingMiddleware:
+    """Bench only (BENCH_CPU_HEADER, off by default): a `Server-Timing: cpu;dur=<ms>` header
+    giving the CPU time this process spent on the request (time.process_time(), so time waiting
+    for the database or another process is not counted), for the load test to report per page
+    (bench/load/locustfile.py). First in MIDDLEWARE so it covers every other middleware. A
+    streamed response's header is sent before its body, so it counts only the work up to then."""
+
+    def __init__(self, get_response):
+        if not getattr(settings, "BENCH_CPU_HEADER", False):
+            raise MiddlewareNotUsed
+        self.get_response = get_response
+
+    def __call__(self, request):
+        started = time.process_time()
+        response = self.get_response(request)
+        cpu_ms = (time.process_time() - started) * 1000
+        response["Server-Timing"] = f"cpu;dur={cpu_ms:.1f}"
         return response

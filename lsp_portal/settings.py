@@ -57,6 +57,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Bench only: a Server-Timing header with each request's CPU time, when BENCH_CPU_HEADER is
+    # set (core/middleware.py; bench/load reports it per page). Not used otherwise.
+    "core.middleware.CpuTimingMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Permissions-Policy on every response, static files included (core/middleware.py).
     "core.middleware.PermissionsPolicyMiddleware",
@@ -77,6 +80,8 @@ MIDDLEWARE = [
     "core.middleware.RequestBodyLimitMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+BENCH_CPU_HEADER = env.bool("BENCH_CPU_HEADER", default=False)
 
 ROOT_URLCONF = "lsp_portal.urls"
 

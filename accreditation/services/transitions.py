@@ -64,8 +64,10 @@ def conflict_error(locked: SelfAssessment) -> ConflictError:
 
 def assessment_lock(assessment: SelfAssessment, expected_version: int | None) -> SelfAssessment:
     """The assessment, locked for the rest of the transaction; ConflictError if it is no longer
-    the version the page was made from."""
-    locked = SelfAssessment.objects.select_for_update().get(pk=assessment.pk)
+    the version the page was made from. The partnership, its authority and region and the cycle
+    come in the same query (letters and messages name them); only the assessment's row is locked."""
+    locked = (SelfAssessment.objects.select_related("partnership__local_authority__region", "cycle")
+              .select_for_update(of=("self",)).get(pk=assessment.pk))
     if expected_version is not None and locked.version != expected_version:
         raise conflict_error(locked)
     return locked

@@ -290,3 +290,27 @@ def _write_results(environment, **kwargs):
                             for k, v in RECORD.items()}
     with open(RESULTS_PATH, "w", encoding="utf-8") as out:
         json.dump(record, out, indent=1)
+
+
+# CPU per page: with BENCH_CPU_HEADER=1 gunicorn's workers send each request's CPU time in a
+# Server-Timing header (core.middleware.CpuTimingMiddleware); every page's figures are collected
+# here and written to LOAD_CPU for report.py to print beside the latencies.
+CPU_PATH = os.environ.get("LOAD_CPU")
+_CPU_MS: dict[str, list[float]] = {}
+_SERVER_TIMING = re.compile(r"cpu;dur=([0-9.]+)")
+
+
+@events.request.add_listener
+def _record_cpu(name, response=None, **kwargs):
+    header = response.headers.get("Server-Timing") if response is not None else None
+    found = _SERVER_TIMING.search(header or "")
+    if found:
+        with _lock:
+            _CPU_MS.setdefault(name, []).append(float(found[1]))
+
+
+@events.test_stop.add_listener
+def _write_cpu(environment, **kwargs):
+    if CPU_PATH:
+        with _lock, open(CPU_PATH, "w", encoding="utf-8") as out:
+            json.dump(_CPU_MS, out)

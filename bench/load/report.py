@@ -1,25 +1,46 @@
-"""Per page: requests, failures, median and 95th percentile, from locust's CSV statistics.
+"""Per page: requests, failures, median and 95th percentile, from locust's CSV statistics, and
+the gunicorn worker's CPU milliseconds per request (median and p95) where the run collected them
+(BENCH_CPU_HEADER=1: locustfile.py writes them to LOAD_CPU).
 
-    python bench/load/report.py locust_stats.csv [locust_failures.csv]
+    python bench/load/report.py locust_stats.csv [locust_failures.csv [cpu.json]]
 
 Exit status 1 if any request failed. A page whose p95 is 500 ms or more is reported as a
 missed target (as bench/run.py treats targets), not as a failure.
 """
 
 import csv
+import json
 import sys
 from pathlib import Path
 
 TARGET_MS = 500
 
 
-def main(stats_path: str, failures_path: str | None = None) -> int:
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _cpu_columns(cpu: dict[str, list[float]], name: str) -> str:
+    values = cpu.get(name, [])
+    if name == "Aggregated":
+        values = [v for page in cpu.values() for v in page]
+    if not values:
+        return f"{'-':>9}{'-':>9}"
+    return f"{_percentile(values, 0.5):>9.1f}{_percentile(values, 0.95):>9.1f}"
+
+
+def main(stats_path: str, failures_path: str | None = None, cpu_path: str | None = None) -> int:
+    cpu = {}
+    if cpu_path and Path(cpu_path).exists():
+        cpu = json.loads(Path(cpu_path).read_text(encoding="utf-8"))
     with Path(stats_path).open(encoding="utf-8") as stats:
         rows = list(csv.DictReader(stats))
     pages = sorted((r for r in rows if r["Name"] != "Aggregated"), key=lambda r: r["Name"])
     total = next(r for r in rows if r["Name"] == "Aggregated")
     width = max(len(r["Name"]) for r in rows) + 2
-    print(f"{'page':<{width}}{'method':>7}{'requests':>10}{'failures':>10}{'median ms':>11}{'p95 ms':>9}")
+    print(f"{'page':<{width}}{'method':>7}{'requests':>10}{'failures':>10}{'median ms':>11}{'p95 ms':>9}"
+          + (f"{'cpu ms':>9}{'cpu p95':>9}" if cpu else ""))
     slow = []
     for r in [*pages, total]:
         p95 = float(r["95%"]) if r["95%"] not in ("", "N/A") else 0.0
@@ -27,7 +48,8 @@ def main(stats_path: str, failures_path: str | None = None) -> int:
         if p95 >= TARGET_MS and r is not total:
             slow.append(r["Name"])
         print(f"{r['Name']:<{width}}{r['Type']:>7}{r['Request Count']:>10}{r['Failure Count']:>10}"
-              f"{float(r['Median Response Time']):>11.0f}{p95:>9.0f}{mark}")
+              f"{float(r['Median Response Time']):>11.0f}{p95:>9.0f}"
+              f"{_cpu_columns(cpu, r['Name']) if cpu else ''}{mark}")
     failed = int(total["Failure Count"])
     if failures_path and Path(failures_path).exists():
         with Path(failures_path).open(encoding="utf-8") as failures:
@@ -42,4 +64,4 @@ def main(stats_path: str, failures_path: str | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(*sys.argv[1:3]))
+    sys.exit(main(*sys.argv[1:4]))

@@ -5,12 +5,24 @@
 #   bash bench/load/run.sh            (or: make bench-load)
 #   USERS=50 DURATION=60s bash bench/load/run.sh
 #   LOAD_PACE=task bash bench/load/run.sh   (no pause between a task's pages: a stress run)
+#   LOAD_PIN=1 bash bench/load/run.sh       (the generator on CPU 0, gunicorn and the Celery
+#                                            worker on CPU 1, with taskset: the second figure)
 #
-# Prints requests, failures, median and p95 per page, then verify.py's checks. Exit status 1
-# if a request failed, a write was lost or a recompute was left owed; a p95 of 500 ms or more
-# is printed as a missed target.
+# gunicorn runs with BENCH_CPU_HEADER=1, so every response carries its CPU time
+# (core.middleware.CpuTimingMiddleware) and the report gives CPU ms per request beside latency.
+# Prints requests, failures, median and p95 per page (and CPU ms per request), then
+# verify.py's checks. Exit status 1 if a request failed, a write was lost or a recompute was left
+# owed; a p95 of 500 ms or more is printed as a missed target.
 set -euo pipefail
+SERVICE_PIN=()
+GENERATOR_PIN=()
+if [ "${LOAD_PIN:-0}" = "1" ]; then
+  if [ "$(nproc)" -lt 2 ]; then echo "LOAD_PIN=1 needs 2 CPUs"; exit 2; fi
+  SERVICE_PIN=(taskset -c 1)
+  GENERATOR_PIN=(taskset -c 0)
+fi
 source "$(dirname "${BASH_SOURCE[0]}")/servers.sh"
+export BENCH_CPU_HEADER=1
 USERS="${USERS:-50}"
 DURATION="${DURATION:-60s}"
 trap stop_all EXIT
@@ -23,14 +35,18 @@ start_worker load
 drain 600
 
 echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ "${LOAD_PIN:-0}" = "1" ]; then
+  echo "-- pinned (LOAD_PIN=1): locust on CPU 0; gunicorn and the Celery worker on CPU 1" \
+    "(PostgreSQL and Redis are not pinned)"
+fi
 export LOAD_PACE="${LOAD_PACE:-page}"
 echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT, pausing between each $LOAD_PACE (results in $WORKDIR)"
 web_cpu=$(cpu_seconds "$WEB_PID")
 worker_cpu=$(cpu_seconds "$WORKER_PID")
 machine_cpu=$(machine_cpu_seconds)
 status=0
-LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" \
-  /usr/bin/time -f "%U %S" -o "$WORKDIR/locust.cpu" "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
+LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" LOAD_CPU="$WORKDIR/cpu.json" \
+  "${GENERATOR_PIN[@]}" /usr/bin/time -f "%U %S" -o "$WORKDIR/locust.cpu" "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
   --run-time "$DURATION" --stop-timeout 120 --host "http://127.0.0.1:$WEB_PORT" \
   --csv "$WORKDIR/locust" --only-summary --loglevel WARNING > "$WORKDIR/locust.log" 2>&1 || status=$?
 echo "-- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -41,6 +57,7 @@ generator, on the same CPUs) $(awk '{ printf "%.1f", $1 + $2 }' "$WORKDIR/locust
 all processes $(awk -v a="$machine_cpu" -v b="$(machine_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
 
 "$PY" "$ROOT/bench/load/report.py" "$WORKDIR/locust_stats.csv" "$WORKDIR/locust_failures.csv" \
+  "$WORKDIR/cpu.json" \
   || status=1
 echo "-- after the run"
 "$PY" "$ROOT/bench/load/verify.py" "$WORKDIR/plan.json" "$WORKDIR/results.json" || status=1

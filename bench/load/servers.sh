@@ -7,6 +7,9 @@
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 PY="$ROOT/.venv/bin/python"
+# A command prefix for gunicorn and the Celery worker (run.sh sets it to `taskset -c 1` under
+# LOAD_PIN=1); empty runs them unpinned.
+SERVICE_PIN=("${SERVICE_PIN[@]}")
 LOAD_DB="${LOAD_DB:-lsp_bench_load}"
 PG_HOST="${PG_HOST:-127.0.0.1}"
 PG_PORT="${PG_PORT:-5432}"
@@ -51,7 +54,7 @@ drain() {
 }
 
 start_web() {
-  "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" --workers 4 \
+  "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" --workers 4 \
     --bind "127.0.0.1:$WEB_PORT" --timeout 60 --graceful-timeout 5 \
     --error-logfile "$WORKDIR/gunicorn.log" --capture-output &
   WEB_PID=$!
@@ -65,7 +68,7 @@ start_web() {
 
 start_worker() {
   local name="${1:-load}"
-  (cd "$ROOT" && exec "$ROOT/.venv/bin/celery" -A lsp_portal worker --loglevel=INFO \
+  (cd "$ROOT" && exec "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/celery" -A lsp_portal worker --loglevel=INFO \
     --concurrency=2 --prefetch-multiplier=1 -n "$name@%h" --without-gossip --without-mingle \
     >> "$WORKDIR/worker-$name.log" 2>&1) &
   WORKER_PID=$!
