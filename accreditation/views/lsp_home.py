@@ -122,7 +122,8 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
         row.action_label, row.action_url = "View your answers", tasks_url
         row.note = "With the Government Office."
     elif assessment.status == Status.DEFERRED:
-        review = f"Review on {assessment.review_date:%-d %B %Y}."
+        review = (f"Review on {assessment.review_date:%-d %B %Y}, "
+                  f"{clock.days_phrase(assessment.review_date)}.")
         respond_url = reverse("accreditation:deferral-response", args=[assessment.pk])
         if home.is_chair and assessment.response_sign_off_requested:
             row.action_label = "Sign off the response to the areas of concern"
@@ -142,9 +143,6 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
     else:
         row.action_label = "Read the decision"
         row.action_url = reverse("accreditation:assessment-decision", args=[assessment.pk])
-        if assessment.status == Status.DEFERRED and assessment.review_date:
-            row.note = (f"Review on {assessment.review_date:%-d %B %Y}, "
-                        f"{clock.days_phrase(assessment.review_date)}.")
     return row
 
 

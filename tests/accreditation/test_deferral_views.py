@@ -61,7 +61,7 @@ def test_the_officer_is_asked_to_respond_from_home_tasks_and_decision(walsall):
     w = walsall
     officer = client_for(w.officer)
     home = text(officer.get(reverse("accreditation:home")))
-    assert "Respond to the areas of concern" in home and "Review on 28 March 2002." in home
+    assert "Respond to the areas of concern" in home and "Review on 28 March 2002, " in home
     for page in ("assessment-tasks", "assessment-decision"):
         assert ("Respond to the areas of concern before your review on 28 March 2002"
                 in text(officer.get(url(page, w))))
