@@ -202,7 +202,8 @@ def review_queue(*, user, cycle: Cycle | None, status: str = "",
         _RANK[r.key], -(r.days_waiting or 0), r.partnership.name,
     ))
     deferred = [
-        DeferredReview(a, review_timing(a.review_date, today), a.review_date <= today)
+        DeferredReview(a, review_timing(a.review_date, today),
+                       a.review_date is not None and a.review_date <= today)
         for a in with_response_dates(SelfAssessment.objects.filter(
             partnership__local_authority__region_id__in=region_ids,
             status__in=AWAITING_REVIEW,

@@ -12,6 +12,8 @@ been signed off. A page made before the round was decided gets the usual conflic
 save, so reading the pages writes nothing.
 """
 
+from typing import Any
+
 from django.db import transaction
 
 from core import clock
@@ -207,7 +209,7 @@ def deferral_evidence_remove(
     """Remove a file from the progress on an area of concern, while the response is open."""
     owner = ConcernResponse.objects.select_related(
         "deferral_response__assessment", "concern__requirement").get(
-        pk=evidence.concern_response_id)
+        pk=evidence.concern_response_id or 0)
     locked = assessment_lock(owner.deferral_response.assessment, None)
     _officer_checked(locked, by)
     decision = _round_open(locked, decision_id)
@@ -247,7 +249,7 @@ def deferral_answer_save(
         )
     current = (RequirementResponse.objects.select_for_update().select_related("requirement")
                .get(pk=answer.pk, assessment=locked))
-    changes = {name: [before, after] for name, before, after in (
+    changes: dict[str, Any] = {name: [before, after] for name, before, after in (
         ("self_rating", current.self_rating, self_rating), ("case", current.case, case))
         if before != after}
     if not changes:
@@ -275,7 +277,9 @@ def deferral_answer_save(
 
 
 def _ready_checked(locked: SelfAssessment, decision: Decision, what: str) -> None:
-    blockers = deferral_blockers(deferral_round(locked, decision=decision))
+    current_round = deferral_round(locked, decision=decision)
+    assert current_round is not None  # the round is open (_round_open)
+    blockers = deferral_blockers(current_round)
     if blockers:
         raise ApplicationError(
             f"The response is not ready {what}: " + "; ".join(b.message for b in blockers) + ".",
@@ -306,6 +310,7 @@ def deferral_sign_off_request(
     existing = DeferralResponse.objects.select_for_update().filter(decision=decision).first()
     _version_checked(locked, existing, expected_version)
     _ready_checked(locked, decision, "for the chair to sign off")
+    assert existing is not None  # a response that is ready exists
     response = existing
     response.sign_off_requested_at = at or clock.now()
     response.sign_off_requested_by = by
@@ -337,6 +342,7 @@ def deferral_sign_off(
     response = DeferralResponse.objects.select_for_update().filter(decision=decision).first()
     _version_checked(locked, response, expected_version)
     _ready_checked(locked, decision, "to sign off")
+    assert response is not None  # a response that is ready exists
     now = at or clock.now()
 
     def stamp(a: SelfAssessment) -> None:

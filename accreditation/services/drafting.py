@@ -336,6 +336,8 @@ def evidence_attach(*, response: RequirementResponse, by, upload, at=None) -> Ev
 def evidence_remove(*, evidence: EvidenceFile, by, at=None) -> None:
     """Remove a file from a draft; the stored file is deleted once that is committed."""
     response = evidence.response
+    # A requirement's evidence: a concern's goes through services.deferral.
+    assert response is not None
     assessment = _draft_locked(response.assessment)
     record = EvidenceFile.objects.filter(pk=evidence.pk, response__assessment=assessment).first()
     if record is None:
