@@ -62,7 +62,7 @@ def sign_in_as(page, sign_in, email):
 def officer_responds(page, sign_in, check):
     sign_in_as(page, sign_in, OFFICER)
     page.get_by_role("link", name="Your partnership").click()
-    expect(page.locator("#cycles-walsall")).to_contain_text("Review on 28 March 2002.")
+    expect(page.locator("#cycles-walsall")).to_contain_text("Review on 28 March 2002, ")
     page.get_by_role("link", name="Respond to the areas of concern for 2002/03").click()
     expect(heading(page)).to_have_text(
         "Respond to the areas of concern before your review on 28 March 2002")
