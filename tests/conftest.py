@@ -95,3 +95,25 @@ def training_clock(settings):
     settings.TRAINING_CLOCK = True
     training_date_start(on=dt.date(2002, 3, 1), by_label="test")
     return dt.date(2002, 3, 1)
+
+
+# --- The February 2002 demo (tests/demo_snapshot.py) --------------------------------------------
+@pytest.fixture(scope="session")
+def demo_snapshot(django_db_setup, django_db_blocker):
+    """`load_demo` run once in this test process; its rows, kept to be restored per test."""
+    from tests.demo_snapshot import snapshot_build
+
+    with django_db_blocker.unblock():
+        return snapshot_build()
+
+
+@pytest.fixture
+def demo(demo_snapshot, db):
+    """The February 2002 demo in this test's database, as `make run` loads it (a training service
+    whose today is 1 March 2002; every recompute settled; users' password DEMO_PASSWORD).
+    Rolled back after a `django_db` test, flushed after a `transactional_db` one. Returns the
+    snapshot (`.output` is what `load_demo` printed)."""
+    from tests.demo_snapshot import snapshot_restore
+
+    snapshot_restore(demo_snapshot)
+    return demo_snapshot

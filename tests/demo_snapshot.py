@@ -1,0 +1,198 @@
+"""The February 2002 demo for tests, built once per test process and restored per test.
+
+`load_demo` walks 88 partnerships through the real services, which takes about a minute. The
+suite runs it once per test process (each pytest-xdist worker), on the process's test database,
+as `make run` does: a training service (TRAINING_CLOCK on, so its today is 1 March 2002),
+DEBUG on, tasks run in-process after each commit (so every owed recompute is settled and its
+ledger entries are dated at the decision, as the worker would date them), and the suite's fast
+password hasher. It reads back every row the demo added, table by table (`DemoSnapshot`), then
+removes them again, so the database is as it was before.
+
+A test that asks for the `demo` fixture (tests/conftest.py) gets those rows inserted into its own
+database, in one transaction (`snapshot_restore`, well under a second): in a test's transaction
+that is rolled back (`django_db`), or committed for the live server (`transactional_db`, the
+browser tests) and flushed at the end as every such test's data is. Nothing outside the
+database is part of the demo; the figures cache and the stored training date are forgotten on
+each restore so that nothing read before is served.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from io import StringIO
+
+from django.apps import apps
+from django.core.cache import caches
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, transaction
+from django.test import override_settings
+
+from core import clock
+
+# Kept by the database's own triggers (funding migration 0005), never by the demo: the version a
+# commit stamps. Whatever it holds, the next commit moves it on.
+TRIGGER_KEPT = {"funding_figuresversion"}
+MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@dataclass
+class TableRows:
+    table: str
+    columns: list[str]
+    rows: list[tuple]
+
+
+@dataclass
+class DemoSnapshot:
+    """What `load_demo` printed and the rows it added, by table."""
+
+    output: str
+    tables: list[TableRows]
+    # PostgreSQL: statements that move each table's id sequence past the restored rows.
+    sequence_resets: list[str] = field(default_factory=list)
+
+    def rows(self, table: str) -> list[tuple]:
+        return next((t.rows for t in self.tables if t.table == table), [])
+
+
+def _tables() -> list[tuple[str, list[str], str]]:
+    """Every table of an installed model (many-to-many tables included): name, columns, key."""
+    seen, found = set(), []
+    for model in apps.get_models(include_auto_created=True):
+        meta = model._meta
+        if meta.proxy or not meta.managed or meta.db_table in seen:
+            continue
+        seen.add(meta.db_table)
+        found.append((meta.db_table, [f.column for f in meta.concrete_fields], meta.pk.column))
+    return found
+
+
+def _read(tables) -> dict[str, dict]:
+    """Every row of every table, keyed by its primary key."""
+    quote = connection.ops.quote_name
+    contents = {}
+    with connection.cursor() as cursor:
+        for table, columns, pk in tables:
+            cursor.execute(f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)}")  # noqa: S608
+            at = columns.index(pk)
+            contents[table] = {row[at]: tuple(row) for row in cursor.fetchall()}
+    return contents
+
+
+def _forget_cached() -> None:
+    caches["figures"].clear()
+    clock.forget()
+
+
+def _load_demo() -> str:
+    """`load_demo` as `make run` runs it, with the suite's hasher; what it printed."""
+    from lsp_portal.celery import app
+
+    out = StringIO()
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    try:
+        with override_settings(DEBUG=True, TRAINING_CLOCK=True, PASSWORD_HASHERS=MD5):
+            _forget_cached()
+            call_command("load_demo", stdout=out)
+    finally:
+        app.conf.task_always_eager = saved
+        _forget_cached()
+    return out.getvalue()
+
+
+def snapshot_build() -> DemoSnapshot:
+    """Run `load_demo` on this process's test database, keep the rows it added and remove them
+    again. Needs the database as the tests leave it (no demo in it, no transaction open)."""
+    from funding.models import RecomputeRequest
+    from partnerships.models import Partnership
+
+    if connection.in_atomic_block:
+        raise RuntimeError("the demo snapshot is built outside any transaction; request the "
+                           "`demo` fixture, not a module- or session-scoped one inside atomic()")
+    if Partnership.objects.exists():
+        raise RuntimeError("the test database already holds partnerships (an interrupted run?): "
+                           "run the tests again with --create-db")
+    tables = _tables()
+    before = _read(tables)
+    output = _load_demo()
+    owed = RecomputeRequest.objects.filter(completed_at__isnull=True).count()
+    after = _read(tables)
+    snapshot = DemoSnapshot(output=output, tables=[])
+    emptied, added_to = [], {}
+    for table, columns, _ in tables:
+        old, new = before[table], after[table]
+        if table in TRIGGER_KEPT:
+            continue
+        changed = [key for key, row in old.items() if new.get(key) != row]
+        if changed:
+            raise RuntimeError(f"load_demo changed or removed rows of {table} that were there "
+                               f"before it ({changed[:5]}); the snapshot only adds rows")
+        added = [row for key, row in new.items() if key not in old]
+        if added:
+            snapshot.tables.append(TableRows(table, columns, added))
+        if not old:
+            emptied.append(table)
+        elif added:
+            added_to[table] = [key for key in new if key not in old]
+    _remove(emptied, added_to, tables)
+    if owed:
+        raise RuntimeError(f"{owed} recomputes were still owed after load_demo: tasks did not run "
+                           "in-process after commit")
+    if connection.vendor == "postgresql":
+        by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+        snapshot.sequence_resets = connection.ops.sequence_reset_sql(
+            no_style(), [by_table[t.table] for t in snapshot.tables])
+    return snapshot
+
+
+def _remove(emptied: list[str], added_to: dict[str, list], tables) -> None:
+    """Back to the rows there were before: the tables that were empty are emptied as the test
+    flush does (TRUNCATE on PostgreSQL, which the ledger's append-only trigger allows), and the
+    rows added to the others are deleted."""
+    quote = connection.ops.quote_name
+    pks = {table: pk for table, _, pk in tables}
+    with transaction.atomic():
+        connection.ops.execute_sql_flush(connection.ops.sql_flush(no_style(), emptied))
+        with connection.cursor() as cursor:
+            for table, keys in added_to.items():
+                for start in range(0, len(keys), 500):
+                    chunk = keys[start:start + 500]
+                    cursor.execute(
+                        f"DELETE FROM {quote(table)} WHERE {quote(pks[table])} IN "  # noqa: S608
+                        f"({', '.join(['%s'] * len(chunk))})", chunk)
+    _forget_cached()
+
+
+def _batch_size(columns: int) -> int:
+    # SQLite allows 999 parameters a statement in its oldest builds; PostgreSQL has no such limit
+    # for psycopg2's client-side parameters, but large statements gain nothing.
+    limit = 999 if connection.vendor == "sqlite" else 20_000
+    return max(1, min(500, limit // columns))
+
+
+def snapshot_restore(snapshot: DemoSnapshot) -> None:
+    """Insert the demo's rows into the database in one transaction (foreign keys are checked
+    at its end, so the order of the tables does not matter)."""
+    quote = connection.ops.quote_name
+    with transaction.atomic(), connection.cursor() as cursor:
+        for part in snapshot.tables:
+            names = ", ".join(map(quote, part.columns))
+            one = "(" + ", ".join(["%s"] * len(part.columns)) + ")"
+            size = _batch_size(len(part.columns))
+            for start in range(0, len(part.rows), size):
+                rows = part.rows[start:start + size]
+                cursor.execute(
+                    f"INSERT INTO {quote(part.table)} ({names}) VALUES "  # noqa: S608
+                    + ", ".join([one] * len(rows)),
+                    [value for row in rows for value in row])
+        for statement in snapshot.sequence_resets:
+            cursor.execute(statement)
+    _forget_cached()
+
+
+def snapshot_read_back(snapshot: DemoSnapshot) -> dict[str, set[tuple]]:
+    """The rows of the snapshot's tables as the database holds them now (for its own test)."""
+    tables = [t for t in _tables() if t[0] in {part.table for part in snapshot.tables}]
+    return {table: set(rows.values()) for table, rows in _read(tables).items()}
