@@ -1,7 +1,8 @@
 """load_demo: the February 2002 scenario, built through the real services.
 
-The full demo is loaded once for this module (in a transaction rolled back at the end) and the
-tests read it; they run on one xdist worker so it is loaded once per run.
+The demo is loaded once per test process, as `make run` loads it (a training service, tasks run
+after each commit), and restored into each test's database (the `demo` fixture,
+tests/demo_snapshot.py); the tests run on one xdist worker so it is loaded once per run.
 """
 
 import datetime as dt
@@ -12,8 +13,7 @@ from django.apps import apps
 from django.conf import settings
 from django.core import mail
 from django.core.management import CommandError, call_command
-from django.db import models, transaction
-from django.test import override_settings
+from django.db import models
 from django.utils import timezone
 
 from accreditation.models import (
@@ -41,29 +41,14 @@ WALK = [("draft", "submitted"), ("submitted", "under_review")]
 APPS = {"core", "partnerships", "performance", "accreditation", "funding", "reporting"}
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    """The output of `load_demo` on an empty database (so it loads the reference data too)."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        out = StringIO()
-        # The suite's hasher (tests/conftest.py), so the tests can check the password; a
-        # training service, as `make run` is.
-        with override_settings(DEBUG=True, TRAINING_CLOCK=True, PASSWORD_HASHERS=[
-            "django.contrib.auth.hashers.MD5PasswordHasher"
-        ]):
-            call_command("load_demo", stdout=out)
-        yield out.getvalue()
-        transaction.set_rollback(True)
-
-
 def transitions(assessment) -> list[tuple[str, str]]:
     return list(assessment.events.order_by("at", "id").values_list("from_status", "to_status"))
 
 
 def test_summary_is_printed(demo):
-    assert "Reference data was missing and has been loaded first." in demo
-    assert "Assessments walked through: 88 (87 accredited, 1 deferred)" in demo
-    assert "Users created: 187; role assignments created: 187" in demo
+    assert "Reference data was missing and has been loaded first." in demo.output
+    assert "Assessments walked through: 88 (87 accredited, 1 deferred)" in demo.output
+    assert "Users created: 187; role assignments created: 187" in demo.output
 
 
 def test_cycle_2002_03_with_its_six_requirements(demo):

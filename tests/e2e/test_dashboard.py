@@ -6,31 +6,17 @@ axe-core checks every page visited (WCAG 2.2 A and AA); nothing needs JavaScript
 import io
 import re
 from decimal import Decimal
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
-from django.test import override_settings
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from funding.ledger import recompute_request_settle
-from funding.models import Allocation, RecomputeRequest
+from funding.models import Allocation
 from tests.factories import RoleAssignmentFactory
 from tests.reporting.dashboard_world import build_world
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def demo():
-    with override_settings(DEBUG=True):
-        call_command("load_demo", stdout=StringIO())
-    # Whether or not a worker is running for this process, the ledger is brought up to date.
-    for request_id in RecomputeRequest.objects.filter(completed_at__isnull=True).values_list(
-            "pk", flat=True):
-        recompute_request_settle(request_id=request_id)
 
 
 def _pounds(pence: int) -> str:

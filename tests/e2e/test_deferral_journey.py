@@ -6,13 +6,10 @@ the officer's home shows the decision and the money. axe-core checks every page 
 2.2 A and AA). The same journey then runs with JavaScript turned off."""
 
 import re
-from io import StringIO
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.db.models import Sum
-from django.test import override_settings
 from playwright.sync_api import expect
 
 from accreditation.models import DeferralResponse, EvidenceFile, SelfAssessment, Status
@@ -30,12 +27,6 @@ PROGRESS = {
     "R2": "Two community representatives elected through the community empowerment network "
           "joined the board on 19 March 2002 and took part in setting the priorities.",
 }
-
-
-@pytest.fixture
-def demo():
-    with override_settings(DEBUG=True):
-        call_command("load_demo", stdout=StringIO())
 
 
 def walsall_2002() -> SelfAssessment:

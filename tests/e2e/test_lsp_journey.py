@@ -7,25 +7,19 @@ turned off, and autosave's conflict and signed-out messages are shown in the bro
 import re
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import expect
 
 from accreditation.models import EvidenceFile, SelfAssessment, Status
 from accreditation.services.drafting import assessment_start, response_save
-from reference.demo import demo_load
 from tests.accreditation.test_lsp_evidence import pdf_bytes
-from tests.factories import PASSWORD, CycleFactory, RoleAssignmentFactory
+from tests.factories import CycleFactory, RoleAssignmentFactory
 
 pytestmark = pytest.mark.e2e
 
 OFFICER = "officer@walsall.lsp.example"
 CHAIR = "chair@walsall.lsp.example"
 SAVED_AT = re.compile(r"^Saved at \d\d:\d\d$")
-
-
-@pytest.fixture
-def demo():
-    """The February 2002 demo (Walsall deferred with concerns on R1 and R2; 2003/04 open)."""
-    demo_load(password=PASSWORD)
 
 
 def heading(page):
@@ -37,7 +31,7 @@ def walsall_2003():
 
 
 def officer_fills_2003_04(page, sign_in, check, *, javascript: bool):
-    sign_in(page, OFFICER)
+    sign_in(page, OFFICER, settings.DEMO_PASSWORD)
     page.get_by_role("link", name="Your partnership").click()
     expect(heading(page)).to_have_text("Walsall LSP")
     expect(page.locator("#funding-walsall")).to_contain_text("NRF 2002/03")
@@ -117,7 +111,7 @@ def officer_fills_2003_04(page, sign_in, check, *, javascript: bool):
 
 
 def chair_signs_off(page, sign_in, check):
-    sign_in(page, CHAIR)
+    sign_in(page, CHAIR, settings.DEMO_PASSWORD)
     page.get_by_role("link", name="Your partnership").click()
     expect(page.locator("#cycles-walsall")).to_contain_text("The officer has asked you to sign off")
     check(page)

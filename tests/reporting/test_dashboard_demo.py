@@ -1,26 +1,22 @@
 """The dashboard, its export and the published decisions on the February 2002 demo: every figure
 equals the sum computed here independently from the allocations and the ledger.
 
-The demo is loaded once for the module (in a transaction rolled back at the end), on the demo's
-date, 1 March 2002: after the 2002/03 announcement, before Walsall's review."""
+The demo (the `demo` fixture, tests/demo_snapshot.py) is loaded as `make run` loads it, on the
+demo's date, 1 March 2002: after the 2002/03 announcement, before Walsall's review; every owed
+recompute was settled after its commit."""
 
 import csv
 import datetime as dt
 import io
 from collections import defaultdict
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from core.models import User
 from core.money import pounds
-from funding.ledger import recompute_request_settle
-from funding.models import Allocation, RecomputeRequest, ReleaseEntry
+from funding.models import Allocation, ReleaseEntry
 
 from .service_date import service_date
 
@@ -29,20 +25,6 @@ DEMO_DATE = dt.date(2002, 3, 1)
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
 
 THREE_HUNDRED_MILLION = 300_000_000 * 100
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True), service_date(DEMO_DATE):
-            call_command("load_demo", stdout=StringIO())
-        # Inside this transaction the on-commit enqueues never fire: settle the owed recomputes
-        # as the worker would.
-        for request_id in RecomputeRequest.objects.filter(completed_at__isnull=True).values_list(
-                "pk", flat=True):
-            recompute_request_settle(request_id=request_id)
-        yield
-        transaction.set_rollback(True)
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """Who may read a self-assessment decides who may download its evidence: one rule
 (`accreditation.selectors.assessments_visible_to`) for the pages and the files.
 
-The February 2002 demo is loaded once for the module; on top of it, through the services, four
+On the February 2002 demo (the `demo` fixture, tests/demo_snapshot.py), through the services, four
 2003/04 self-assessments carry evidence in each state that matters: a draft never submitted
 (Walsall), a submitted one, one returned for changes (a draft again, but submitted before) and
 an accredited one. For every evidence file and every kind of user, the file downloads exactly
@@ -10,14 +10,11 @@ page, or NRU's drill-down listing it); and the review queue links exactly what o
 """
 
 from html.parser import HTMLParser
-from io import StringIO
 from urllib.parse import urlsplit
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
-from django.db import transaction
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from accreditation.models import Cycle, EvidenceFile, SelfAssessment, Status
@@ -80,17 +77,10 @@ def _evidence_in_every_state() -> dict[str, SelfAssessment]:
     return made
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker, tmp_path_factory):
-    media = tmp_path_factory.mktemp("evidence")
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True, MEDIA_ROOT=media, PASSWORD_HASHERS=[
-            "django.contrib.auth.hashers.MD5PasswordHasher"
-        ]):
-            call_command("load_demo", stdout=StringIO())
-            made = _evidence_in_every_state()
-        yield media, made
-        transaction.set_rollback(True)
+@pytest.fixture
+def made(demo):
+    """The four 2003/04 self-assessments with evidence, on the demo."""
+    return _evidence_in_every_state()
 
 
 def _status(client: Client, url: str) -> int:
@@ -129,9 +119,7 @@ def _people(assessment: SelfAssessment) -> dict[str, str | None]:
     }
 
 
-def test_every_evidence_file_downloads_exactly_when_its_assessment_opens(demo, settings):
-    media, made = demo
-    settings.MEDIA_ROOT = media
+def test_every_evidence_file_downloads_exactly_when_its_assessment_opens(made):
     files = list(EvidenceFile.objects.select_related(
         "response__assessment__partnership__local_authority__region"))
     assert {f.response.assessment_id for f in files} == {a.pk for a in made.values()}
@@ -162,8 +150,7 @@ def test_every_evidence_file_downloads_exactly_when_its_assessment_opens(demo, s
             assert ((assessment.pk, who) in readable) == expected, (state, who)
 
 
-def test_the_queue_links_exactly_the_assessments_whose_review_page_opens(demo):
-    _, made = demo
+def test_the_queue_links_exactly_the_assessments_whose_review_page_opens(made):
     cycle = Cycle.objects.get(year_start=2003)
     for state, assessment in made.items():
         client = Client()
