@@ -2,7 +2,7 @@
 
 from django.db.models import Q, QuerySet
 
-from .models import NATIONAL_ROLES, Member, Partnership, Region, Role, RoleAssignment, Sector
+from .models import NATIONAL_ROLES, Member, Partnership, Role, RoleAssignment, Sector
 
 
 def _assignments(user) -> list[RoleAssignment]:
@@ -66,13 +66,6 @@ def partnerships_visible_to(user) -> QuerySet[Partnership]:
         .select_related("local_authority__region")
         .order_by("name")
     )
-
-
-def regions_visible_to(user) -> QuerySet[Region]:
-    if is_national(user):
-        return Region.objects.all()
-    region_ids = {a.region_id for a in _assignments(user) if a.region_id}
-    return Region.objects.filter(pk__in=region_ids)
 
 
 def role_assignments_of(user) -> list[RoleAssignment]:
