@@ -2,13 +2,14 @@
 shares. After settling what is owed, every allocation's ledger total equals the rule applied to
 the final state, computed here independently of the services."""
 
-import contextlib
+from collections import Counter
 from decimal import Decimal
+from random import Random
 
 import pytest
 from django.db import transaction
 from django.db.models import Sum
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from accreditation.models import SelfAssessment
@@ -65,7 +66,18 @@ def ledger(allocation: Allocation) -> int:
         t=Sum("amount_pence"))["t"] or 0
 
 
-def apply(scenario, admin, op) -> None:
+def _attempt(action) -> str:
+    """Run `action`: "applied", or "refused" with nothing changed (illegal from this state, or
+    a policy change that changes nothing)."""
+    try:
+        action()
+    except ApplicationError:
+        return "refused"
+    return "applied"
+
+
+def apply(scenario, admin, op) -> str:
+    """Apply one operation; what happened to it, as counted by the test."""
     kind = op[0]
     if kind == "transition":
         assessment = scenario.assessment()
@@ -79,44 +91,73 @@ def apply(scenario, admin, op) -> None:
                 assessment=assessment, by=scenario.reviewer,
                 reasons={assessment.cycle.requirements.first().pk: "More detail"}),
         }[op[1]]
-        with contextlib.suppress(ApplicationError):  # illegal from this state: nothing changes
-            action()
-    elif kind == "settle":
+        return f"{op[1]} {_attempt(action)}"
+    if kind == "settle":
         requests = list(RecomputeRequest.objects.order_by("id"))
-        if requests:
-            recompute_request_settle(request_id=requests[op[1] % len(requests)].pk)
-    elif kind == "recompute":
+        if not requests:
+            return "settle: nothing owed"
+        recompute_request_settle(request_id=requests[op[1] % len(requests)].pk)
+        return "settle applied"
+    if kind == "recompute":
         releases_recompute(partnership=scenario.partnership)
-    elif kind == "policy":
+        return "recompute applied"
+    if kind == "policy":
         undecided, deferred, accredited = sorted(op[1])
-        with contextlib.suppress(ApplicationError):  # "nothing was changed"
-            release_policy_change(policy=scenario.policy, by=admin, reason="random",
-                                  fraction_accredited=accredited, fraction_deferred=deferred,
-                                  fraction_undecided=undecided)
-    elif kind == "own_share":
-        with contextlib.suppress(ApplicationError):
-            release_policy_change(policy=scenario.policy, by=admin, reason="random",
-                                  overrides={scenario.partnership: op[1]})
+        return "policy " + _attempt(lambda: release_policy_change(
+            policy=scenario.policy, by=admin, reason="random", fraction_accredited=accredited,
+            fraction_deferred=deferred, fraction_undecided=undecided))
+    return "own share " + _attempt(lambda: release_policy_change(
+        policy=scenario.policy, by=admin, reason="random", overrides={scenario.partnership: op[1]}))
 
 
-@settings(max_examples=40, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
-@given(amount=amounts, ops=st.lists(operations, max_size=25), settle_order=st.randoms())
-def test_any_history_ends_with_every_ledger_total_on_the_rule(db, amount, ops, settle_order):
-    with transaction.atomic():
-        scenario = make_scenario(amount=amount, state="filled")
-        admin = RoleAssignmentFactory(admin=True).user
-        releases_recompute(partnership=scenario.partnership)  # as the allocation import does
-        for op in ops:
-            apply(scenario, admin, op)
-        owed = list(RecomputeRequest.objects.filter(completed_at=None).values_list("pk", flat=True))
-        settle_order.shuffle(owed)
-        for request_id in owed + owed:  # each twice, in a random order
-            recompute_request_settle(request_id=request_id)
+# One whole history that reaches every state and every kind of change, tried whatever the
+# random examples happen to be.
+WHOLE_STORY = [("transition", "accredit"), ("transition", "submit"), ("transition", "start_review"),
+               ("transition", "return"), ("transition", "submit"), ("transition", "start_review"),
+               ("transition", "defer"), ("settle", 0),
+               ("policy", [Decimal("0.2"), Decimal("0.5"), Decimal("0.9")]),
+               ("transition", "start_review"), ("own_share", Decimal("0.25")), ("recompute",),
+               ("transition", "accredit"), ("own_share", None)]
 
-        for allocation in Allocation.objects.select_related("fund", "year", "partnership"):
-            assert ledger(allocation) == expected_target(allocation), allocation
-            released = ledger(allocation)
-            assert 0 <= released <= allocation.amount_pence
-        assert not ReleaseEntry.objects.filter(amount_pence=0).exists()
-        transaction.set_rollback(True)
+
+def test_any_history_ends_with_every_ledger_total_on_the_rule(db):
+    happened = Counter()
+
+    @settings(max_examples=40, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(amount=amounts, ops=st.lists(operations, max_size=25), settle_order=st.randoms())
+    @example(amount=383_000_001, ops=WHOLE_STORY, settle_order=Random(2002))
+    def history(amount, ops, settle_order):
+        with transaction.atomic():
+            scenario = make_scenario(amount=amount, state="filled")
+            admin = RoleAssignmentFactory(admin=True).user
+            releases_recompute(partnership=scenario.partnership)  # as the allocation import does
+            for op in ops:
+                outcome = apply(scenario, admin, op)
+                happened[outcome] += 1
+                event(outcome)
+            owed = list(RecomputeRequest.objects.filter(completed_at=None)
+                        .values_list("pk", flat=True))
+            settle_order.shuffle(owed)
+            for request_id in owed + owed:  # each twice, in a random order
+                recompute_request_settle(request_id=request_id)
+            happened["owed settled at the end"] += len(owed)
+
+            allocations = list(Allocation.objects.select_related("fund", "year", "partnership"))
+            assert allocations
+            for allocation in allocations:
+                assert ledger(allocation) == expected_target(allocation), allocation
+                released = ledger(allocation)
+                assert 0 <= released <= allocation.amount_pence
+                happened["allocations checked"] += 1
+            assert not ReleaseEntry.objects.filter(amount_pence=0).exists()
+            transaction.set_rollback(True)
+
+    history()
+    # The histories really went through every state and every kind of change, and the services
+    # refused what is illegal from a state (so the refusals were not all there was).
+    for outcome in ("submit applied", "start_review applied", "defer applied",
+                    "accredit applied", "return applied", "policy applied", "own share applied",
+                    "settle applied", "recompute applied", "accredit refused"):
+        assert happened[outcome] > 0, (outcome, happened)
+    assert happened["owed settled at the end"] > 0 and happened["allocations checked"] > 40
