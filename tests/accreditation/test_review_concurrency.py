@@ -4,7 +4,6 @@ happened, and nothing is applied twice."""
 
 import datetime as dt
 import threading
-import time
 
 import pytest
 from django.db import connection, transaction
@@ -23,6 +22,7 @@ from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from funding.models import RecomputeRequest
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
+from tests.polling import wait_for, waiting_on_locks
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -59,7 +59,9 @@ def _race(assessment, *actions):
     for name, action in actions:
         threads.append(threading.Thread(target=run, args=(name, action)))
         threads[-1].start()
-    time.sleep(0.5)  # both reviewers are now waiting for the lock
+    # Both reviewers (and nobody else) are now waiting for the lock.
+    wait_for(lambda: waiting_on_locks() >= len(actions), timeout=10, every=0.02,
+             message="the reviewers never queued on the assessment's lock")
     release.set()
     for thread in threads:
         thread.join(20)

@@ -2,6 +2,8 @@
 
 import pytest
 
+from tests.polling import in_browser, wait_for
+
 pytestmark = pytest.mark.e2e
 
 
@@ -34,7 +36,9 @@ def test_the_page_guard_catches_what_the_csp_refuses(page, browser_errors):
         }"""
     )
 
-    page.wait_for_timeout(200)  # console messages arrive asynchronously
+    # Console messages arrive asynchronously.
+    wait_for(lambda: any("Content Security Policy" in error for error in browser_errors),
+             timeout=5, every=0.02, pause=in_browser(page),
+             message=f"the CSP refusal was never reported: {browser_errors}")
     assert page.evaluate("() => window.injected") is None
-    assert any("Content Security Policy" in error for error in browser_errors), browser_errors
     browser_errors.clear()  # expected here; any other would fail the test at teardown

@@ -2,28 +2,18 @@
 (PostgreSQL: real row locks, real concurrent connections)."""
 
 import threading
-import time
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connections, transaction
 from django.db.models import Sum
 
 from funding.ledger import recompute_request_settle, releases_recompute
 from funding.models import Allocation, RecomputeRequest, ReleaseEntry
+from tests.polling import wait_for, waiting_on_locks
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_broker")]
-
-
-def _waiting_on_locks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'"
-        )
-        return cursor.fetchone()[0]
 
 
 def _run_in_threads(*jobs):
@@ -44,10 +34,8 @@ def _run_in_threads(*jobs):
         list(Allocation.objects.select_for_update().order_by("id"))
         for t in threads:
             t.start()
-        deadline = time.monotonic() + 10
-        while _waiting_on_locks() < len(jobs):
-            assert time.monotonic() < deadline, "the recomputes never queued on the lock"
-            time.sleep(0.02)
+        wait_for(lambda: waiting_on_locks() >= len(jobs), timeout=10, every=0.02,
+                 message="the recomputes never queued on the lock")
     for t in threads:
         t.join(timeout=20)
     assert not errors, errors

@@ -109,14 +109,3 @@ def publish_to_workers(require_redis, queue_name):
     """This process sends its tasks to the test's queue on the real Redis."""
     with celery_publishing(url=require_redis, queue=queue_name, eager=False):
         yield
-
-
-def wait_for(predicate, *, timeout: float = 30, every: float = 0.1, message: str = ""):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(message or "condition not met in time")
-        time.sleep(every)

@@ -9,9 +9,11 @@ both times with the same Message-ID."""
 import os
 import re
 import signal
-import time
+from datetime import timedelta
 
 import pytest
+from django.db.models import Q
+from django.db.models.functions import Now
 
 from accreditation.services.decisions import assessment_accredit
 from core.models import OutboxEmail
@@ -26,8 +28,7 @@ from tests.factories import (
 )
 from tests.funding.celery_control import broker_down, celery_publishing
 from tests.mail_backends import messages_in
-
-from .conftest import wait_for
+from tests.polling import wait_for
 
 pytestmark = [
     pytest.mark.integration,
@@ -87,6 +88,14 @@ def fresh(email: OutboxEmail) -> OutboxEmail:
     return OutboxEmail.objects.get(pk=email.pk)
 
 
+def sweep_would_take(email: OutboxEmail) -> bool:
+    """The sweep would hand the email over now, on the database's clock (core/outbox.py): owed
+    and past its grace, or sending and past its lease."""
+    return OutboxEmail.objects.filter(pk=email.pk).filter(
+        Q(status=Status.OWED, due_at__lte=Now())
+        | Q(status=Status.SENDING, sending_since__lte=Now() - timedelta(seconds=LEASE))).exists()
+
+
 def finished(worker) -> int:
     """How many email_send tasks this worker has run to the end."""
     return len(re.findall(r"Task core\.email_send\[[^\]]+\] succeeded", worker.output()))
@@ -102,7 +111,7 @@ def test_a_decision_made_while_the_broker_is_down_is_emailed_once_it_is_back(
     assert (email.status, email.attempts, email.last_enqueued_at) == (Status.OWED, 0, None)
 
     worker = start_worker(environment=worker_environment())
-    time.sleep(1.2)  # past the grace the commit's hand-off is given
+    wait_for(lambda: sweep_would_take(email), message="the grace never ended")
     assert messages_in(mail_dir) == []
     with celery_publishing(url=require_redis, queue=queue_name):  # the broker is back
         assert emails_sweep_task() == 1  # what beat runs every minute
@@ -151,7 +160,9 @@ def test_a_worker_killed_while_sending_leaves_exactly_one_email(
     assert email_enqueue(email_id=email.pk)
     wait_for(lambda: fresh(email).status == Status.SENDING,
              message=f"the email was never taken:\n{worker.output()}")
-    time.sleep(0.3)  # inside the slow send
+    # Inside the slow send: the backend marks a message's first attempt, then waits.
+    wait_for(lambda: any(mail_dir.glob(".attempted-*")),
+             message=f"the send never began:\n{worker.output()}")
     [child] = worker.children()
     os.kill(child, signal.SIGKILL)
     wait_for(lambda: "WorkerLostError" in worker.output(),
@@ -162,7 +173,8 @@ def test_a_worker_killed_while_sending_leaves_exactly_one_email(
     # The redelivered copy runs in a fresh pool process and finds the row leased (unless a busy
     # machine delays it past the lease: then it sends it, and the sweep finds nothing to do).
     wait_for(lambda: finished(worker) == 1, message=f"not redelivered:\n{worker.output()}")
-    time.sleep(LEASE + 0.5)
+    wait_for(lambda: sweep_would_take(email) or fresh(email).status == Status.SENT,
+             message="the lease never ended")
     emails_sweep_task()  # 1, or 0 if a busy machine delayed the redelivered copy past the lease
     wait_for(lambda: fresh(email).status == Status.SENT,
              message=f"the email was not sent after the kill:\n{worker.output()}")
@@ -189,7 +201,7 @@ def test_a_worker_killed_after_the_mail_server_accepted_sends_it_twice_the_resid
     [child] = worker.children()
     os.kill(child, signal.SIGKILL)
     wait_for(lambda: "WorkerLostError" in worker.output(), message=worker.output())
-    time.sleep(LEASE + 0.5)
+    wait_for(lambda: sweep_would_take(email), message="the lease never ended")
     emails_sweep_task()
     wait_for(lambda: fresh(email).status == Status.SENT, message=worker.output())
     first, second = messages_in(mail_dir)

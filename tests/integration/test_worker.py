@@ -7,7 +7,7 @@ import signal
 from datetime import timedelta
 
 import pytest
-from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import Sum
 
 from accreditation.models import AccreditationEvent, Status
@@ -16,8 +16,7 @@ from funding.outbox import recompute_enqueue, recomputes_requeue_owed
 from funding.tasks import recomputes_requeue_owed as recomputes_requeue_owed_task
 from tests.funding.celery_control import broker_down, celery_publishing
 from tests.funding.conftest import WALSALL_2002_PENCE, make_scenario
-
-from .conftest import wait_for
+from tests.polling import wait_for, waiting_on_locks
 
 pytestmark = [
     pytest.mark.integration,
@@ -51,14 +50,6 @@ def allocations_locked(partnership):
         other.rollback()
     finally:
         other.close()
-
-
-def _waiting_on_locks() -> int:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_stat_clear_snapshot()")
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                       "AND wait_event_type = 'Lock'")
-        return cursor.fetchone()[0]
 
 
 def test_deferral_then_accreditation_through_a_real_worker(start_worker, publish_to_workers):
@@ -126,7 +117,7 @@ def test_a_worker_killed_mid_recompute_is_redelivered_without_double_posting(
 
     with allocations_locked(walsall.partnership):
         assert recompute_enqueue(request_id=request.pk)
-        wait_for(lambda: attempts() == 1 and _waiting_on_locks() >= 1,
+        wait_for(lambda: attempts() == 1 and waiting_on_locks() >= 1,
                  message=f"recompute never reached the lock:\n{worker.output()}")
         [child] = worker.children()
         os.kill(child, signal.SIGKILL)
@@ -154,7 +145,7 @@ def test_two_workers_recomputing_one_partnership_at_once_post_each_difference_on
     with allocations_locked(walsall.partnership):
         assert recompute_enqueue(request_id=newest.pk)
         assert recompute_enqueue(request_id=older.pk)
-        wait_for(lambda: _waiting_on_locks() >= 2,
+        wait_for(lambda: waiting_on_locks() >= 2,
                  message="both workers should be waiting on the partnership's lock:\n"
                  + "\n".join(w.output() for w in workers))
     # Each worker ran one of the two; the second found nothing left to post.

@@ -18,7 +18,8 @@ from funding.outbox import recomputes_requeue_owed
 from funding.selectors import allocation_figures
 from tests.factories import RoleAssignmentFactory
 from tests.funding.celery_control import broker_down, celery_publishing, closed_port
-from tests.integration.conftest import queue_name, start_worker, wait_for  # noqa: F401 (fixtures)
+from tests.integration.conftest import queue_name, start_worker  # noqa: F401 (fixtures)
+from tests.polling import wait_for
 
 from .pages import post_fields
 from .world import build_world
