@@ -1,4 +1,4 @@
-# Two commands matter: `make run` and `make test`. See README.md.
+# Two commands matter: `make run` and `make test` (`make test-fast` while working). See README.md.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -8,7 +8,7 @@ export DEMO_PASSWORD ?= renewal-2002-demo
 # make run's first training date: after the 28 February 2002 announcement, before Walsall's review
 DEMO_DATE ?= 2002-03-01
 
-.PHONY: run test install serve demo-data bench bench-load bench-faults assets lint check worker beat clean
+.PHONY: run test test-fast install serve demo-data bench bench-load bench-faults assets lint check worker beat clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ run: install
 ## make test: the whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set.
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+## make test-fast: the loop while working: everything but the browser (e2e), real-worker
+## (integration) and national-scale (load) tests. Same databases and workers as make test.
+FAST_MARKERS := not e2e and not integration and not load
+test-fast: install
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup -m "$(FAST_MARKERS)" $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,11 +1,12 @@
 """The trajectory judgement (performance.rules): expected values by straight line, direction
 from the target, already-met targets, the amber tolerance and its boundaries."""
 
+from collections import Counter
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import event, example, given
 from hypothesis import strategies as st
 
 from performance.rules import AMBER, DOWN, GREEN, RED, UP, Trajectory, judge, number_text, year_label
@@ -182,15 +183,35 @@ def test_a_better_actual_never_gets_a_worse_judgement(trajectory, data):
         judge(trajectory, year=year, actual=worse).rag]
 
 
-@given(trajectories(), st.data())
-def test_on_the_line_is_green_and_the_baseline_after_the_first_years_is_not(trajectory, data):
-    year = data.draw(st.integers(min_value=trajectory.baseline_year, max_value=trajectory.target_year))
-    expected = trajectory.expected(year)
-    assert judge(trajectory, year=year, actual=Decimal(expected.numerator) / Decimal(expected.denominator)
-                 ).rag in (GREEN, AMBER)  # rounding of a repeating decimal may fall just behind
-    if expected.denominator == 1:
-        assert judge(trajectory, year=year, actual=Decimal(expected.numerator)).rag == GREEN
-    # Standing still at the baseline is off track once more than a tenth of the way is due.
-    if Fraction(year - trajectory.baseline_year, trajectory.target_year - trajectory.baseline_year) > \
-            Fraction(1, 10):
-        assert judge(trajectory, year=year, actual=trajectory.baseline).rag == RED
+@st.composite
+def trajectories_and_years(draw):
+    trajectory = draw(trajectories())
+    return trajectory, draw(st.integers(min_value=trajectory.baseline_year,
+                                        max_value=trajectory.target_year))
+
+
+def test_on_the_line_is_green_and_the_baseline_after_the_first_years_is_not():
+    happened = Counter()
+
+    @given(trajectories_and_years())
+    @example((EMPLOYMENT, 2003))  # a whole expected value (55), half the way due
+    def check(trajectory_and_year):
+        trajectory, year = trajectory_and_year
+        expected = trajectory.expected(year)
+        assert judge(trajectory, year=year, actual=Decimal(expected.numerator) / Decimal(
+            expected.denominator)).rag in (GREEN, AMBER)  # a repeating decimal may fall behind
+        if expected.denominator == 1:
+            assert judge(trajectory, year=year, actual=Decimal(expected.numerator)).rag == GREEN
+            happened["a whole expected value is green"] += 1
+            event("whole expected value")
+        # Standing still at the baseline is off track once more than a tenth of the way is due.
+        if Fraction(year - trajectory.baseline_year,
+                    trajectory.target_year - trajectory.baseline_year) > Fraction(1, 10):
+            assert judge(trajectory, year=year, actual=trajectory.baseline).rag == RED
+            happened["the baseline is red once a tenth is due"] += 1
+            event("baseline due to have moved")
+
+    check()
+    # Both conditional checks were made, not only the first.
+    assert happened["a whole expected value is green"] > 0, happened
+    assert happened["the baseline is red once a tenth is due"] > 0, happened

@@ -15,7 +15,9 @@ pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("big")]
 BUDGET = 15
 
 
-@pytest.fixture(scope="module", params=[88, 10_000], ids=lambda n: f"{n}-partnerships")
+# 10,000 partnerships is a load test (left out of `make test-fast`).
+@pytest.fixture(scope="module", params=[88, pytest.param(10_000, marks=pytest.mark.load)],
+                ids=lambda n: f"{n}-partnerships")
 def national(request, django_db_setup, django_db_blocker):
     """Generated once per size for the module, in a transaction rolled back afterwards."""
     with django_db_blocker.unblock(), transaction.atomic():
