@@ -99,11 +99,14 @@ def training_clock(settings):
 
 # --- The February 2002 demo (tests/demo_snapshot.py) --------------------------------------------
 @pytest.fixture(scope="session")
-def demo_snapshot(django_db_setup, django_db_blocker):
-    """`load_demo` run once in this test process; its rows, kept to be restored per test."""
-    from tests.demo_snapshot import snapshot_build
+def demo_snapshot(request, django_db_setup, django_db_blocker, tmp_path_factory):
+    """`load_demo` run once in the test run; its rows, kept to be restored per test. The
+    pytest-xdist workers share the first one's (in the run's temporary folder)."""
+    from tests.demo_snapshot import snapshot_build, snapshot_shared
 
     with django_db_blocker.unblock():
+        if hasattr(request.config, "workerinput"):
+            return snapshot_shared(tmp_path_factory.getbasetemp().parent)
         return snapshot_build()
 
 

@@ -18,8 +18,11 @@ each restore so that nothing read before is served.
 
 from __future__ import annotations
 
+import fcntl
+import pickle
 from dataclasses import dataclass, field
 from io import StringIO
+from pathlib import Path
 
 from django.apps import apps
 from django.core.cache import caches
@@ -137,6 +140,7 @@ def snapshot_build() -> DemoSnapshot:
         elif added:
             added_to[table] = [key for key in new if key not in old]
     _remove(emptied, added_to, tables)
+    _refuse_references_to_rows_there_before(snapshot, set(emptied))
     if owed:
         raise RuntimeError(f"{owed} recomputes were still owed after load_demo: tasks did not run "
                            "in-process after commit")
@@ -145,6 +149,22 @@ def snapshot_build() -> DemoSnapshot:
         snapshot.sequence_resets = connection.ops.sequence_reset_sql(
             no_style(), [by_table[t.table] for t in snapshot.tables])
     return snapshot
+
+
+def _refuse_references_to_rows_there_before(snapshot: DemoSnapshot, emptied: set[str]) -> None:
+    """The demo's rows refer only to each other, so they can be restored into any database of
+    the suite (another xdist worker's too), whatever ids its own rows there before have."""
+    by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
+    for part in snapshot.tables:
+        for f in by_table[part.table]._meta.concrete_fields:
+            target = f.related_model._meta.db_table if f.is_relation else None
+            if target is None or target in emptied or target in TRIGGER_KEPT:
+                continue
+            at = part.columns.index(f.column)
+            if any(row[at] is not None for row in part.rows):
+                raise RuntimeError(f"{part.table}.{f.column} refers to rows of {target} that were "
+                                   "there before the demo; the snapshot cannot be restored "
+                                   "elsewhere")
 
 
 def _remove(emptied: list[str], added_to: dict[str, list], tables) -> None:
@@ -163,6 +183,20 @@ def _remove(emptied: list[str], added_to: dict[str, list], tables) -> None:
                         f"DELETE FROM {quote(table)} WHERE {quote(pks[table])} IN "  # noqa: S608
                         f"({', '.join(['%s'] * len(chunk))})", chunk)
     _forget_cached()
+
+
+def snapshot_shared(folder: Path) -> DemoSnapshot:
+    """The snapshot built by whichever test process of this run got there first (pytest-xdist
+    workers share `folder`, the run's temporary folder), or built here and left for the others:
+    the demo is loaded once per run."""
+    with open(folder / "demo-snapshot.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        stored = folder / "demo-snapshot.pickle"
+        if stored.exists():
+            return pickle.loads(stored.read_bytes())  # noqa: S301 (written by this run)
+        snapshot = snapshot_build()
+        stored.write_bytes(pickle.dumps(snapshot))
+        return snapshot
 
 
 def _batch_size(columns: int) -> int:
