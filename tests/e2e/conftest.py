@@ -5,7 +5,9 @@ the DevTools protocol (`page.evaluate`), which a page's CSP does not govern, so 
 `bypass_csp=True`, and a CSP or JavaScript error on any page fails the test that opened it.
 
 Fixtures for tests: `page` (signed out, base URL = the live server), `sign_in(page, email,
-password=PASSWORD)`, `axe_check(page)`, `browser_errors` (what `page` has caught so far).
+password=PASSWORD)`, `axe_check(page)`, `browser_errors` (what `page` has caught so far), and
+from tests/conftest.py `demo` (the February 2002 demo, committed for the live server; its users
+sign in with settings.DEMO_PASSWORD).
 Mark test modules with `pytest.mark.e2e`.
 Without Chromium the tests are skipped; with REQUIRE_SERVICES=1 they fail (`require_chromium`).
 """
