@@ -270,7 +270,9 @@ def test_stored_text_is_never_markup_on_any_page():
         seeded = _seed_every_text(markers)
     assert seeded > 100
     problems, read = sweep(world, markers.origin)
-    for decision in Decision.objects.all():
+    decisions = list(Decision.objects.all())
+    assert decisions, "no decision in the world: no letter was checked"
+    for decision in decisions:
         problems += describe(markup_in(letter_pdf_html(decision)),
                              f"the PDF letter of decision {decision.pk}", markers.origin)
     assert read > 50, f"only {read} pages were read: the sweep is broken"
