@@ -11,12 +11,13 @@ from functools import cached_property
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
+from core import clock
 from core.errors import ApplicationError
 from core.models import Provenance
 from funding.selectors import partnership_funding_summary
@@ -24,7 +25,7 @@ from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import charts, dashboard, exports
+from . import charts, csvw, dashboard, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
 from .import_file import allocations_preview
 from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
@@ -233,23 +234,55 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
 
 
 class DashboardExportView(NruOnlyMixin, View):
-    """The partnership table, as filtered and sorted on the page, as CSV or XLSX."""
+    """The partnership table, as filtered and sorted on the page, as CSV (streamed, its CSVW
+    metadata named in a `Link` header) or XLSX (written once per figures version)."""
 
     def get(self, request, fmt: str):
         req = table_request(request.GET)
         if req.scope is None:
             raise Http404("No allocations loaded")
-        table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
-                                     descending=req.descending, region_name=req.region_name)
+        options = {"filters": req.filters, "sort": req.sort, "descending": req.descending,
+                   "region_name": req.region_name}
+        as_at = clock.today()
+        stem = exports.export_filename_stem(req.scope, as_at)
+        response: HttpResponse | StreamingHttpResponse
         if fmt == "csv":
+            table = exports.export_table(req.scope, as_at=as_at, **options)
             response = StreamingHttpResponse(exports.csv_lines(table),
-                                             content_type="text/csv; charset=utf-8")
+                                             content_type="text/csv; charset=utf-8; header=present")
+            response["Link"] = csvw.metadata_link(_metadata_url(request))
         else:
             response = HttpResponse(
-                exports.xlsx_bytes(table),
+                exports.xlsx_cached(req.scope, as_at=as_at, **options),
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
-        response["Content-Disposition"] = f'attachment; filename="{table.filename_stem}.{fmt}"'
+        response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _metadata_url(request) -> str:
+    query = request.GET.urlencode()
+    url = request.build_absolute_uri(reverse("reporting:dashboard-export-csv-metadata"))
+    return f"{url}?{query}" if query else url
+
+
+class DashboardExportMetadataView(NruOnlyMixin, View):
+    """The CSV export's CSV on the Web metadata: its columns, units, provenance, licence and
+    the date its figures are as at."""
+
+    def get(self, request):
+        req = table_request(request.GET)
+        if req.scope is None:
+            raise Http404("No allocations loaded")
+        table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
+                                     descending=req.descending, region_name=req.region_name,
+                                     as_at=clock.today())
+        query = request.GET.urlencode()
+        csv_url = request.build_absolute_uri(reverse("reporting:dashboard-export-csv"))
+        response = JsonResponse(
+            csvw.csvw_metadata(table, csv_url=f"{csv_url}?{query}" if query else csv_url),
+            content_type=csvw.MEDIA_TYPE, json_dumps_params={"ensure_ascii": False, "indent": 1})
         response["Cache-Control"] = "private, no-store"
         return response
 

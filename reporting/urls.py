@@ -8,6 +8,8 @@ app_name = "reporting"
 urlpatterns = [
     path("", views.DashboardShowView.as_view(), name="dashboard-show"),
     path("export.csv", views.DashboardExportView.as_view(), {"fmt": "csv"}, name="dashboard-export-csv"),
+    path("export.csv-metadata.json", views.DashboardExportMetadataView.as_view(),
+         name="dashboard-export-csv-metadata"),
     path("export.xlsx", views.DashboardExportView.as_view(), {"fmt": "xlsx"},
          name="dashboard-export-xlsx"),
     path("partnerships/<slug:slug>/", views.PartnershipShowView.as_view(), name="partnership-show"),

@@ -1,9 +1,10 @@
 """CSV and XLSX exports: what the table shows, re-read to the same figures, safe to open."""
 
-import csv
 import io
+import re
 from decimal import Decimal
 
+import pandas
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -42,28 +43,35 @@ def _pence(value) -> int | None:
     return int(Decimal(str(value)) * 100)
 
 
-def _read_csv(client, **params) -> tuple[list[list[str]], list[dict]]:
+def _read_csv(client, **params) -> tuple[dict, list[dict]]:
+    """The CSV read as an ordinary reader reads it (pandas, every column as text), with the
+    CSVW metadata its `Link` header names."""
     response = client.get(reverse("reporting:dashboard-export-csv"), params)
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Type"] == "text/csv; charset=utf-8; header=present"
     assert response["Content-Disposition"].startswith('attachment; filename="allocations-nrf-2002-03-')
     text = b"".join(response.streaming_content).decode("utf-8")
-    assert text.startswith("\ufeff")
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    header_at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
-    header = rows[header_at]
-    return rows[:header_at], [dict(zip(header, row, strict=True)) for row in rows[header_at + 1:]]
+    assert text.startswith("Authority,GSS code,Region,")  # the header row is the first line
+    frame = pandas.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    link = re.fullmatch(r'<([^>]+)>; rel="describedby"; type="application/csvw\+json"',
+                        response["Link"])
+    assert link, response["Link"]
+    metadata = client.get(link.group(1))
+    assert metadata.status_code == 200
+    assert metadata["Content-Type"] == "application/csvw+json"
+    return metadata.json(), frame.to_dict("records")
 
 
-def _read_xlsx(client, **params) -> tuple[list[tuple], list[dict], object]:
+def _read_xlsx(client, **params) -> tuple[dict, list[dict], object]:
     response = client.get(reverse("reporting:dashboard-export-xlsx"), params)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = load_workbook(io.BytesIO(response.content)).active
+    workbook = load_workbook(io.BytesIO(response.content))
+    sheet = workbook["Allocations"]
     rows = list(sheet.iter_rows(values_only=True))
-    header_at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
-    header = rows[header_at]
-    return rows[:header_at], [dict(zip(header, row, strict=True)) for row in rows[header_at + 1:]], sheet
+    header = rows[0]
+    notes = {label: value for label, value in workbook["Notes"].iter_rows(values_only=True)}
+    return notes, [dict(zip(header, row, strict=True)) for row in rows[1:]], sheet
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -109,18 +117,16 @@ def test_csv_reread_gives_the_dashboard_figures(analyst_client, world):
     assert walsall["GSS code"] == "E08000002"
     gateshead = next(r for r in rows if r["Authority"] == "Gateshead")
     assert gateshead["Source"] == "HL2003"
-    labels = {row[0]: row[1] for row in meta if len(row) > 1}
-    assert labels["Fund and year"] == "NRF 2002/03"
-    assert labels["Filters"] == "region: all; status: any; provenance: any"
-    assert "Generated" in labels
+    assert "Fund and year: NRF 2002/03" in meta["dc:description"]
+    assert "Filters: region: all; status: any; provenance: any" in meta["dc:description"]
 
 
 def test_csv_respects_filters_and_sort(analyst_client, world):
     meta, rows = _read_csv(analyst_client, region="west-midlands", sort="held", order="desc")
     assert [r["Authority"] for r in rows] == ["Sandwell", "Wolverhampton", "Walsall"]
-    labels = {row[0]: row[1] for row in meta if len(row) > 1}
-    assert labels["Filters"] == "region: West Midlands; status: any; provenance: any"
-    assert labels["Sorted by"] == "held, descending"
+    assert "Filters: region: West Midlands; status: any; provenance: any" in meta["dc:description"]
+    assert "Sorted by: held, descending" in meta["dc:description"]
+    assert meta["url"].endswith("/export.csv?region=west-midlands&sort=held&order=desc")
 
 
 def test_csv_ignores_a_bad_filter_as_the_page_does(analyst_client, world):
@@ -136,11 +142,9 @@ def test_xlsx_reread_gives_the_same_figures_as_numbers(analyst_client, world):
     assert _pence(walsall["Held NRF 2002/03 (£)"]) == WALSALL - WALSALL_RELEASED
     assert _pence(walsall["Released NRF 2002/03 (£)"]) == WALSALL_RELEASED
     assert _pence(walsall["Anticipated NRF 2002/03 (£)"]) == WALSALL
-    labels = {row[0]: row[1] for row in meta if row and row[0]}
-    assert labels["Filters"] == "region: all; status: Deferred; provenance: any"
-    header_row = len(meta) + 1
-    money_cell = sheet.cell(row=header_row + 1, column=list(rows[0]).index("Held NRF 2002/03 (£)") + 1)
-    assert money_cell.number_format == "#,##0.00"
+    assert meta["Filters"] == "region: all; status: Deferred; provenance: any"
+    money_cell = sheet.cell(row=2, column=list(rows[0]).index("Held NRF 2002/03 (£)") + 1)
+    assert money_cell.number_format == '"£"#,##0.00'
 
 
 def test_xlsx_and_csv_agree(analyst_client, world):

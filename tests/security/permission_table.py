@@ -183,6 +183,8 @@ reporting:dashboard-show                  GET     login 404   404   404   404   
                                           POST    login 404   404   404   404   404   405   405
 reporting:dashboard-export-csv            GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
+reporting:dashboard-export-csv-metadata   GET     login 404   404   404   404   404   200   200
+                                          POST    login 404   404   404   404   404   405   405
 reporting:dashboard-export-xlsx           GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
 reporting:partnership-show                GET     login 404   404   404   404   404   200   200
