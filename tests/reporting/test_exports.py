@@ -1,5 +1,6 @@
 """CSV and XLSX exports: what the table shows, re-read to the same figures, safe to open."""
 
+import datetime as dt
 import io
 import re
 from decimal import Decimal
@@ -8,7 +9,11 @@ import pandas
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
+from core import clock
+
+from reporting.export_table import OGL
 from reporting.exports import pounds_decimal, safe_text
 from tests.factories import (
     AllocationFactory,
@@ -169,3 +174,67 @@ def test_an_authority_named_like_a_formula_is_exported_as_text(analyst_client, w
     assert rows[0]["Authority"].startswith("'=")
     formulas = [cell for row in sheet.iter_rows() for cell in row if cell.data_type == "f"]
     assert formulas == []
+
+
+def test_csv_metadata_describes_every_column_as_csv_on_the_web(analyst_client, world):
+    meta, rows = _read_csv(analyst_client)
+    assert meta["@context"][0] == "http://www.w3.org/ns/csvw"
+    columns = meta["tableSchema"]["columns"]
+    # The metadata's titles are the CSV's header, in order; every name is unique.
+    assert [c["titles"] for c in columns] == list(rows[0])
+    assert len({c["name"] for c in columns}) == len(columns)
+    by_title = {c["titles"]: c for c in columns}
+    held = by_title["Held NRF 2002/03 (£)"]
+    assert (held["name"], held["datatype"], held["schema:unitCode"]) == (
+        "held_nrf_2002_03", "decimal", "GBP")
+    assert by_title["Authority"]["datatype"] == "string"
+    assert by_title["Released share"]["datatype"] == {"base": "decimal", "minimum": 0}
+    assert "published = from Hansard" in meta["dc:provenance"]
+    assert "release ledger" in meta["dc:source"]
+    assert meta["dc:license"] == {"@id": OGL}
+    assert meta["dc:temporal"] == {"@value": clock.today().isoformat(), "@type": "xsd:date"}
+    assert meta["dialect"]["header"] is True
+
+
+def test_csv_metadata_is_for_nru_staff_only(client, world):
+    url = reverse("reporting:dashboard-export-csv-metadata")
+    assert client.get(url).status_code == 302
+    client.force_login(RoleAssignmentFactory(officer=True).user)
+    assert client.get(url).status_code == 404
+
+
+def test_dashboard_links_the_csv_metadata(analyst_client, world):
+    html = analyst_client.get(reverse("reporting:dashboard-show"), {"region": "north-east"}
+                              ).content.decode()
+    metadata = reverse("reporting:dashboard-export-csv-metadata")
+    assert f'href="{metadata}?region=north-east"' in html
+
+
+def test_xlsx_is_laid_out_for_a_spreadsheet_user(analyst_client, world):
+    notes, rows, sheet = _read_xlsx(analyst_client)
+    header = list(rows[0])
+    assert sheet.freeze_panes == "A2"
+    last = get_column_letter(len(header))
+    assert sheet.auto_filter.ref == f"A1:{last}{len(rows) + 1}"
+    # Each column at least as wide as its title and its longest value as shown.
+    for index, title in enumerate(header, start=1):
+        width = sheet.column_dimensions[get_column_letter(index)].width
+        assert width >= len(title), title
+    authority_width = sheet.column_dimensions["A"].width
+    assert authority_width >= max(len(r["Authority"]) for r in rows)
+    share_cell = sheet.cell(row=2, column=header.index("Released share") + 1)
+    assert share_cell.number_format == "0.0%"
+    walsall = next(r for r in rows if r["Authority"] == "Walsall")
+    assert walsall["Released share"] == pytest.approx(0.67)
+    assert notes["Figures as at"] == dt.datetime.combine(clock.today(), dt.time())
+    assert "published = from Hansard" in notes["Provenance"]
+    assert notes["Licence"].startswith("Open Government Licence v3.0")
+
+
+def test_xlsx_totals_equal_the_dashboard(analyst_client, world):
+    _, rows, _ = _read_xlsx(analyst_client)
+    dashboard = analyst_client.get(reverse("reporting:dashboard-show")).context["headline"]
+    for column, expected in (("Anticipated NRF 2002/03 (£)", dashboard.anticipated_pence),
+                             ("Released NRF 2002/03 (£)", dashboard.released_pence),
+                             ("Held NRF 2002/03 (£)", dashboard.held_pence)):
+        assert sum(_pence(r[column]) for r in rows) == expected
