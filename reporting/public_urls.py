@@ -8,5 +8,7 @@ urlpatterns = [
     path("", views.DecisionsListView.as_view(), name="decisions-list"),
     path("<int:year_start>/", views.DecisionsShowView.as_view(), name="decisions-show"),
     path("<int:year_start>.csv", views.DecisionsCsvView.as_view(), name="decisions-csv"),
+    path("<int:year_start>.csv-metadata.json", views.DecisionsCsvMetadataView.as_view(),
+         name="decisions-csv-metadata"),
     path("<int:year_start>.json", views.DecisionsJsonView.as_view(), name="decisions-json"),
 ]

@@ -12,7 +12,6 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
 from core import clock
-
 from reporting.export_table import OGL
 from reporting.exports import pounds_decimal, safe_text
 from tests.factories import (
@@ -75,7 +74,7 @@ def _read_xlsx(client, **params) -> tuple[dict, list[dict], object]:
     sheet = workbook["Allocations"]
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    notes = {label: value for label, value in workbook["Notes"].iter_rows(values_only=True)}
+    notes = dict(workbook["Notes"].iter_rows(values_only=True))
     return notes, [dict(zip(header, row, strict=True)) for row in rows[1:]], sheet
 
 
