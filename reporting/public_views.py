@@ -200,7 +200,7 @@ def _filename(cycle, extension: str) -> str:
     return f"lsp-accreditation-decisions-{cycle.name.replace('/', '-')}.{extension}"
 
 
-def _download(request, year_start: int) -> tuple[Cycle, Announcement | None]:
+def cycle_for_download(request, year_start: int) -> tuple[Cycle, Announcement | None]:
     """The cycle and its announcement; before the announcement date only NRU staff get the
     cycle (and no announcement), everyone else a 404."""
     try:
@@ -242,7 +242,7 @@ class DecisionsCsvView(View):
     `Link` header."""
 
     def get(self, request, year_start: int):
-        cycle, announcement = _download(request, year_start)
+        cycle, announcement = cycle_for_download(request, year_start)
         table = _open_data_table(cycle, announcement)
         response = StreamingHttpResponse(csv_lines(table),
                                          content_type="text/csv; charset=utf-8; header=present")
@@ -256,7 +256,7 @@ class DecisionsCsvMetadataView(View):
     """The CSV's CSV on the Web metadata: columns, units, provenance, licence, as-at date."""
 
     def get(self, request, year_start: int):
-        cycle, announcement = _download(request, year_start)
+        cycle, announcement = cycle_for_download(request, year_start)
         table = _open_data_table(cycle, announcement)
         csv_url = request.build_absolute_uri(
             reverse("reporting_public:decisions-csv", args=[year_start]))
@@ -267,7 +267,7 @@ class DecisionsCsvMetadataView(View):
 
 class DecisionsJsonView(View):
     def get(self, request, year_start: int):
-        cycle, announcement = _download(request, year_start)
+        cycle, announcement = cycle_for_download(request, year_start)
         updates = published.announcement_updates(announcement) if announcement else []
         response = JsonResponse({
             "cycle": cycle.name,

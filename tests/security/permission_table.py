@@ -61,6 +61,8 @@ URL_KWARGS = {
     "reporting_public:decisions-csv": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-json": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-csv-metadata": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-360giving-json": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-360giving-xlsx": {"year_start": "cycle_2002.year_start"},
     "performance:target-list": {"slug": "partnership_a.slug"},
     "performance:target-add": {"slug": "partnership_a.slug"},
     "performance:target-detail": {"pk": "target_a.pk"},
