@@ -208,7 +208,8 @@ reporting:emails-failed                   GET     login 404   404   404   404   
 reporting:email-send-again                GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 
-# Published decisions: everyone, signed in or not.
+# Published decisions, their open data (CSV with its CSV on the Web metadata, JSON, 360Giving
+# JSON and spreadsheet): everyone, signed in or not, once the cycle is announced.
 reporting_public:decisions-list           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 reporting_public:decisions-show           GET     200   200   200   200   200   200   200   200
@@ -216,6 +217,12 @@ reporting_public:decisions-show           GET     200   200   200   200   200   
 reporting_public:decisions-csv            GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 reporting_public:decisions-json           GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-csv-metadata   GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-360giving-json GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-360giving-xlsx GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 
 # The read API answers tokens, not sessions: signed in or not, partnerships and allocations
