@@ -4,15 +4,20 @@ a committed change moves the version (ADR 0011); the CSV is streamed and always 
 These tests commit for real (transactional database, PostgreSQL: the version is moved by its
 triggers)."""
 
+import datetime as dt
 import io
+import json
+from decimal import Decimal
 
 import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 from openpyxl import load_workbook
 
+from core import clock
 from tests.factories import RoleAssignmentFactory
 
 from .dashboard_world import build_world
@@ -81,3 +86,33 @@ def test_the_cache_is_per_filter(analyst_client):
     rows = list(load_workbook(io.BytesIO(deferred))["Allocations"].iter_rows(values_only=True))
     assert [row[0] for row in rows[1:]] == ["Walsall"]
     assert everything != deferred
+
+
+def test_the_360giving_files_are_cached_until_the_figures_change(client):
+    caches["figures"].clear()
+    world = build_world()
+    walsall = world["partnerships"]["Walsall"]
+    url = reverse("reporting_public:decisions-360giving-json", args=[2002])
+
+    def walsall_paid(content: bytes) -> list:
+        package = json.loads(content, parse_float=Decimal)
+        grant = next(g for g in package["grants"] if g["id"].endswith(walsall.local_authority.gss_code))
+        return [t["value"] for t in grant["disbursementTransaction"]]
+
+    first = client.get(url)
+    assert walsall_paid(first.content) == [Decimal("4102716.04")]
+    with CaptureQueriesContext(connection) as again:
+        assert client.get(url).content == first.content
+    assert _ledger_queries(again) == []
+    xlsx = reverse("reporting_public:decisions-360giving-xlsx", args=[2002])
+    assert client.get(xlsx).content == client.get(xlsx).content  # written once
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
+            "allocation_pence, fraction, funding_state, cause, note, created_at) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', %s "
+            "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
+            [timezone.make_aware(dt.datetime.combine(clock.today(), dt.time(9))), walsall.pk,
+             world["year"].pk])
+    assert sorted(walsall_paid(client.get(url).content)) == [Decimal("0.05"), Decimal("4102716.04")]
