@@ -23,17 +23,22 @@ logger = logging.getLogger(__name__)
 # The figures the worker warms (`reporting.figures_warm`): only for these does a reader that
 # misses its own cache look for a snapshot (one query), so other names cost nothing more.
 WARMED = frozenset({"dashboard-regions", "dashboard-rows"})
+# Raise when a deployment changes what a warmed figure holds (a new annotation on the regions,
+# a new column in the rows): snapshots of another shape are then not read, only recomputed.
+SHAPE = 1
 
 
 def _encode(value: Any) -> dict:
     if isinstance(value, list) and value and all(isinstance(item, Model) for item in value):
-        return {"model": value[0]._meta.label,
+        return {"shape": SHAPE, "model": value[0]._meta.label,
                 "instances": [{name: attribute for name, attribute in vars(item).items()
                                if not name.startswith("_")} for item in value]}
-    return {"plain": value}
+    return {"shape": SHAPE, "plain": value}
 
 
 def _decode(stored: dict) -> Any:
+    if stored.get("shape") != SHAPE:
+        raise ValueError(f"a snapshot of shape {stored.get('shape')}, not {SHAPE}")
     if "plain" in stored:
         return stored["plain"]
     model = apps.get_model(stored["model"])
