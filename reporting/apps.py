@@ -20,7 +20,8 @@ class ReportingConfig(AppConfig):
         from .figures_warm import figures_warm_after_commit
 
         # The dashboard's figures, computed by the worker once a change to the money or to a
-        # funding state commits, before any reader asks (docs/adr/0024-figures-warmed-after-commit.md).
+        # funding state commits, before any reader asks
+        # (docs/adr/0024-figures-warmed-after-commit.md).
         ledger_changed.connect(figures_warm_after_commit, dispatch_uid="reporting.warm.ledger")
         transition_recorded.connect(figures_warm_after_commit,
                                     dispatch_uid="reporting.warm.transition")
