@@ -226,7 +226,8 @@ def main() -> int:
             verdicts.append((
                 f"just after a change, warmed, at 10,000 / at 88 = {warmed:.2f}x median, "
                 f"{large['warmed_p95'] / small['warmed_p95']:.2f}x p95; against the unwarmed "
-                f"page after a change at 88: {large['warmed_median'] / small['changed_median']:.2f}x "
+                "page after a change at 88: "
+                f"{large['warmed_median'] / small['changed_median']:.2f}x "
                 f"(target <= {TARGET_SCALING:.0f}x)", warmed <= TARGET_SCALING))
         if "warmed_median" in large:
             # Both sizes run one after the other on a shared machine: the ratio of two pages
