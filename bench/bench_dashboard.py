@@ -19,6 +19,13 @@ the minimal view. On PostgreSQL the regional aggregates are cached per process u
 change (ADR 0011), so the dashboard is also measured just after a committed change ("after a
 change": every request recomputes them), which is what the first reader after each decision or
 recompute waits for. SQLite has no cache: there both columns measure the same thing.
+
+Since ADR 0024 the worker computes the dashboard's costliest figures right after each committed
+change to the ledger or to a funding state, before any reader asks (`reporting.figures_warm`).
+"Warmed" times the first reader after a change once that warm-up has run (here in this process,
+timed on its own as "warm-up": the time after a commit during which a reader still computes);
+"after a change" stays the reader who comes first, or after a change nobody announced. Target:
+warmed at 10,000 at most 2x warmed at 88, also printed against the time after a change at 88.
 """
 
 import argparse
@@ -131,14 +138,21 @@ def measure(size: int, requests: int) -> dict:
     assert headline.anticipated_pence == world["expected"]["anticipated"]
     # "changed": the dashboard just after a committed change to the figures, so the regional
     # aggregates are computed afresh rather than read from the figures cache (ADR 0011).
-    targets["changed"] = targets["dashboard"]
-    times: dict[str, list[float]] = {name: [] for name in targets}
+    # "warmed": the same change, then the worker's warm-up before the reader asks (ADR 0024).
+    from reporting.figures_warm import figures_warm
+
+    targets["changed"] = targets["warmed"] = targets["dashboard"]
+    times: dict[str, list[float]] = {name: [] for name in [*targets, "warmup"]}
     for _ in range(requests):
         for name, target in targets.items():
-            if name == "changed":
+            if name in ("changed", "warmed"):
                 with connection.cursor() as cursor:  # committed at once: moves the version
                     cursor.execute("UPDATE partnerships_region SET name = name "
                                    "WHERE id = (SELECT min(id) FROM partnerships_region)")
+            if name == "warmed" and connection.vendor == "postgresql":
+                t = time.perf_counter()
+                assert figures_warm() is not None  # computed and stored for the new version
+                times["warmup"].append(time.perf_counter() - t)
             t = time.perf_counter()
             response = client.get(target)
             times[name].append(time.perf_counter() - t)
@@ -147,8 +161,9 @@ def measure(size: int, requests: int) -> dict:
         "size": size,
         "database": connection.vendor,
         "setup_seconds": setup_seconds,
-        **{f"{name}_median": statistics.median(values) for name, values in times.items()},
-        **{f"{name}_p95": _percentile(values, 0.95) for name, values in times.items()},
+        **{f"{name}_median": statistics.median(values) for name, values in times.items()
+           if values},
+        **{f"{name}_p95": _percentile(values, 0.95) for name, values in times.items() if values},
     }
 
 
@@ -180,25 +195,52 @@ def main() -> int:
             return 1
         results[size] = json.loads(child.stdout.strip().splitlines()[-1])
     vendor = next(iter(results.values()))["database"]
-    print(f"NRU dashboard, {args.requests} requests each, database: {vendor}")
+    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
+    print(f"NRU dashboard, {args.requests} requests each, database: {vendor}, "
+          f"load average {load} ({os.cpu_count()} CPUs)")
     print(f"{'partnerships':>12}  {'dashboard median':>17}  {'p95':>10}  {'minimal median':>15}  "
-          f"{'p95':>10}  {'dashboard / minimal':>19}  {'after a change':>15}  {'p95':>10}")
+          f"{'p95':>10}  {'dashboard / minimal':>19}  {'after a change':>15}  {'p95':>10}  "
+          f"{'warmed':>10}  {'p95':>10}  {'warm-up':>10}  {'p95':>10}")
     for size, r in results.items():
+        warmed = (f"  {_ms(r['warmed_median']):>10}  {_ms(r['warmed_p95']):>10}"
+                  f"  {_ms(r['warmup_median']):>10}  {_ms(r['warmup_p95']):>10}"
+                  if "warmup_median" in r else "")
         print(f"{size:>12,}  {_ms(r['dashboard_median']):>17}  {_ms(r['dashboard_p95']):>10}  "
               f"{_ms(r['minimal_median']):>15}  {_ms(r['minimal_p95']):>10}  "
               f"{r['dashboard_median'] / r['minimal_median']:>18.1f}x  "
-              f"{_ms(r['changed_median']):>15}  {_ms(r['changed_p95']):>10}")
+              f"{_ms(r['changed_median']):>15}  {_ms(r['changed_p95']):>10}{warmed}")
     verdicts = []
     if 88 in results:
         overhead = results[88]["dashboard_median"] / results[88]["minimal_median"]
         verdicts.append((f"at 88, dashboard / minimal view = {overhead:.1f}x "
                          f"(target <= {TARGET_OVERHEAD:.0f}x)", overhead <= TARGET_OVERHEAD))
     if 88 in results and 10_000 in results:
-        scaling = results[10_000]["dashboard_median"] / results[88]["dashboard_median"]
-        scaling_p95 = results[10_000]["dashboard_p95"] / results[88]["dashboard_p95"]
+        small, large = results[88], results[10_000]
+        scaling = large["dashboard_median"] / small["dashboard_median"]
+        scaling_p95 = large["dashboard_p95"] / small["dashboard_p95"]
         verdicts.append((f"dashboard at 10,000 / at 88 = {scaling:.2f}x median, "
                          f"{scaling_p95:.2f}x p95 (target <= {TARGET_SCALING:.0f}x)",
                          scaling <= TARGET_SCALING))
+        if "warmed_median" in large:
+            warmed = large["warmed_median"] / small["warmed_median"]
+            verdicts.append((
+                f"just after a change, warmed, at 10,000 / at 88 = {warmed:.2f}x median, "
+                f"{large['warmed_p95'] / small['warmed_p95']:.2f}x p95; against the unwarmed "
+                "page after a change at 88: "
+                f"{large['warmed_median'] / small['changed_median']:.2f}x "
+                f"(target <= {TARGET_SCALING:.0f}x)", warmed <= TARGET_SCALING))
+        if "warmed_median" in large:
+            # Both sizes run one after the other on a shared machine: the ratio of two pages
+            # measured in the same process does not move with the machine's load between them.
+            print("  (for information: warmed / cached dashboard in the same process = "
+                  + ", ".join(f"{r['warmed_median'] / r['dashboard_median']:.2f}x at {size:,}"
+                              for size, r in results.items())
+                  + "; unwarmed after a change / cached = "
+                  + ", ".join(f"{r['changed_median'] / r['dashboard_median']:.2f}x at {size:,}"
+                              for size, r in results.items()) + ")")
+        cold = large["changed_median"] / small["changed_median"]
+        print(f"  (for information: the first reader before the warm-up, or after a change "
+              f"nobody announced, at 10,000 / at 88 = {cold:.2f}x median)")
     for text, met in verdicts:
         print(f"  {'met   ' if met else 'MISSED'} {text}")
     return 0

@@ -30,6 +30,7 @@ from .models import (
     ReleaseEntry,
 )
 from .selectors import allocation_figures
+from .signals import ledger_changed
 
 logger = logging.getLogger(__name__)
 
@@ -206,6 +207,10 @@ def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEnt
             created_at=now,
         ))
     ReleaseEntry.objects.bulk_create(entries)
+    if entries:
+        # Reporting warms the dashboard's figures once this commits (reporting.apps).
+        ledger_changed.send(sender=ReleaseEntry,
+                            allocation_ids=[entry.allocation_id for entry in entries])
     settled = [r["id"] for r in plan.owed]
     if settled:
         RecomputeRequest.objects.filter(pk__in=settled, completed_at__isnull=True).update(

@@ -101,3 +101,26 @@ class AnnouncedDecision(KeptAsAnnounced):
 
     def __str__(self):
         return f"{self.authority}: {self.get_status_display()} ({self.announcement.cycle})"
+
+
+class FiguresSnapshot(models.Model):
+    """Figures the worker computed for one committed figures version, right after the change
+    that made it (`reporting.figures_warm`), so that the first reader of the dashboard in any
+    process need not compute them (docs/adr/0024-figures-warmed-after-commit.md).
+
+    One row per cached name and key, overwritten by each warm-up. A row is read only when its
+    `version` is the current figures version, so it is never served after a change; an older
+    one is simply not found. Not a figure itself: nothing here moves the figures version."""
+
+    name = models.CharField(max_length=60)
+    key = models.CharField(max_length=255)
+    version = models.BigIntegerField()
+    value = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "key"],
+                                               name="reporting_figuressnapshot_name_key")]
+
+    def __str__(self):
+        return f"{self.name} {self.key} at figures version {self.version}"
