@@ -1,7 +1,7 @@
 from django.urls import path
 
-from . import dashboard_views as views
 from . import api_token_views, emails_views, training_views
+from . import dashboard_views as views
 
 app_name = "reporting"
 
