@@ -78,8 +78,8 @@ def test_the_list_shows_every_token_with_its_use_and_state(client, admin, time_m
     time_machine.move_to(dt.datetime(2002, 4, 5, 9, 0, tzinfo=dt.UTC))
     client.force_login(admin)  # a session does not last a fortnight
     html = client.get(reverse("reporting:api-tokens")).content.decode()
-    rows = {name: row for name, row in re.findall(
-        r'<span class="govuk-!-font-weight-bold">([^<]+)</span>(.*?)</tr>', html, re.S)}
+    rows = dict(re.findall(
+        r'<span class="govuk-!-font-weight-bold">([^<]+)</span>(.*?)</tr>', html, re.S))
     assert set(rows) == {"Used", "Lapsing", "Dropped"}
     assert "20 March 2002" in rows["Used"] and ">Expired<" in rows["Used"]
     assert "Never" in rows["Lapsing"] and ">Expired<" in rows["Lapsing"]
