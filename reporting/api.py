@@ -29,7 +29,7 @@ from core.models import Provenance
 from partnerships.models import NATIONAL_ROLES, Region
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import dashboard, published
+from . import dashboard, dashboard_choices, published
 from .api_auth import Pagination
 from .dashboard_forms import DashboardFilterForm
 
@@ -158,7 +158,9 @@ class AllocationSerializer(serializers.Serializer):
 
 ALLOCATION_PARAMETERS = [
     OpenApiParameter("fund", str, description="Fund code (default NRF)."),
-    OpenApiParameter("year", str, description="Financial year like 2002/03 (default 2002/03)."),
+    OpenApiParameter("year", str, description="Financial year like 2002/03 (default 2002/03, or "
+                     "the fund's first year with figures). Only years with the fund's "
+                     "allocations or budgets are accepted."),
     OpenApiParameter("region", str, description="A region's slug."),
     OpenApiParameter("status", str, enum=[v for v, _ in dashboard.STATUS_CHOICES]),
     OpenApiParameter("provenance", str, enum=[v for v, _ in Provenance.choices]),
@@ -180,16 +182,14 @@ class AllocationListView(ListAPIView):
 
     def _checked(self):
         if not hasattr(self, "_request_checked"):
-            funds, years = dashboard.funds_and_years()
             params = self.request.query_params
-            form = DashboardFilterForm(params, funds=funds, years=years,
+            # Only fund-years with allocations or budgets (reporting/dashboard_choices.py).
+            choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
+            form = DashboardFilterForm(params, funds=choice.funds, years=choice.years,
                                        regions=list(Region.objects.all()))
             if not form.is_valid():
                 raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-            fund = next((f for f in funds if f.code == form.value("fund", dashboard.DEFAULT_FUND)),
-                        None)
-            year = next((y for y in years if y.label == form.value("year", dashboard.DEFAULT_YEAR)),
-                        None)
+            fund, year = choice.fund, choice.year
             if fund is None or year is None:
                 raise NotFound("No allocations for that fund and year.")
             self._request_checked = (dashboard.dashboard_scope(fund=fund, year=year), form)

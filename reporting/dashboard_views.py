@@ -24,7 +24,7 @@ from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import charts, dashboard, exports
+from . import charts, dashboard, dashboard_choices, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
 from .import_file import allocations_preview
 from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
@@ -71,23 +71,19 @@ class TableRequest:
     filters: dashboard.TableFilters
     sort: str
     descending: bool
+    budgets_only: bool = False  # regional budgets and no allocations (dashboard_choices.py)
 
     @property
     def region_name(self) -> str:
         return next((r.name for r in self.regions if r.slug == self.filters.region), "")
 
 
-def _pick(items, attribute: str, wanted: str, default: str):
-    by_key = {getattr(item, attribute): item for item in items}
-    return by_key.get(wanted) or by_key.get(default) or (items[0] if items else None)
-
-
 def table_request(params: QueryDict) -> TableRequest:
     """Read the fund, year, filters and sort from the query string. Anything not valid is
     reported by the form and left out; it never fails the page."""
-    funds, years = dashboard.funds_and_years()
-    fund = _pick(funds, "code", params.get("fund", ""), dashboard.DEFAULT_FUND)
-    year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
+    # Only the fund-years with allocations or budgets are offered (reporting/dashboard_choices.py).
+    choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
+    fund, year, funds, years = choice.fund, choice.year, choice.funds, choice.years
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
     effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
@@ -111,6 +107,7 @@ def table_request(params: QueryDict) -> TableRequest:
     return TableRequest(
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
+        budgets_only=choice.budgets_only,
     )
 
 
@@ -180,6 +177,11 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context.update(form=req.form, scope=req.scope, table_request=req,
                        is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
         if req.scope is None:
+            return context
+        if req.budgets_only:  # published by region only: its budgets, not £0 of partnerships
+            context.update(chosen=f"{req.scope.fund.code} {req.scope.year.label}",
+                           budgets=dashboard_choices.regional_budgets(fund=req.scope.fund,
+                                                                      year=req.scope.year))
             return context
         headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
                                                 filters=req.filters)
