@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from core.models import Provenance, Source
+from core.money import apportion
 from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
 from funding.outbox import recompute_request
 from partnerships.models import Partnership, Region
@@ -101,13 +102,6 @@ def budgets_read(directory: Path, sources: dict[str, str], problems: Problems) -
 
 
 # --- the NRF figures ------------------------------------------------------------------------
-
-
-def apportion(total: int, count: int) -> list[int]:
-    """`total` pence in `count` equal shares, whole pence, largest remainder: the first
-    `total mod count` shares get the odd pennies."""
-    base, extra = divmod(total, count)
-    return [base + (1 if i < extra else 0) for i in range(count)]
 
 
 def _ratio_scaled(pence: int, from_year: int, to_year: int) -> int:

@@ -8,9 +8,9 @@ Kept apart from `dashboard.py` (the figures): this module only decides the choic
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Subquery
 
-from funding.models import Allocation, FinancialYear, Fund, RegionalBudget
+from funding.models import Allocation, FinancialYear, Fund, PublishedTotal, RegionalBudget
 
 from . import dashboard
 from .figures_cache import figures_cached
@@ -23,6 +23,7 @@ class FundYearChoices:
     funds: list[Fund]
     years_by_fund: dict[int, list[FinancialYear]]
     budgets_only: frozenset[tuple[int, int]]  # (fund, year) with budgets and no allocations
+    totals: dict[tuple[int, int], int]  # (fund, year) -> its published national total, pence
 
     def years_of(self, fund: Fund | None) -> list[FinancialYear]:
         return self.years_by_fund.get(fund.pk, []) if fund is not None else []
@@ -53,11 +54,15 @@ def _fund_year_choices() -> FundYearChoices:
             Allocation.objects.filter(fund=fund, year=OuterRef("pk")))
         flags[f"budgets_{fund.pk}"] = Exists(
             RegionalBudget.objects.filter(fund=fund, year=OuterRef("pk")))
+        flags[f"total_{fund.pk}"] = Subquery(
+            PublishedTotal.objects.filter(fund=fund, year=OuterRef("pk")).values("amount_pence")[:1])
     years = list(FinancialYear.objects.annotate(**flags)) if funds else []
-    years_by_fund, budgets_only = {}, set()
+    years_by_fund, budgets_only, totals = {}, set(), {}
     for fund in funds:
         years_by_fund[fund.pk] = []
         for year in years:
+            if getattr(year, f"total_{fund.pk}") is not None:
+                totals[fund.pk, year.pk] = getattr(year, f"total_{fund.pk}")
             allocated = getattr(year, f"allocations_{fund.pk}")
             budgeted = getattr(year, f"budgets_{fund.pk}")
             if allocated or budgeted:
@@ -65,7 +70,8 @@ def _fund_year_choices() -> FundYearChoices:
             if budgeted and not allocated:
                 budgets_only.add((fund.pk, year.pk))
     return FundYearChoices(funds=[f for f in funds if years_by_fund[f.pk]],
-                           years_by_fund=years_by_fund, budgets_only=frozenset(budgets_only))
+                           years_by_fund=years_by_fund, budgets_only=frozenset(budgets_only),
+                           totals=totals)
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,7 @@ class Chosen:
     funds: list[Fund]
     years: list[FinancialYear]  # the chosen fund's years with figures
     budgets_only: bool = False  # the chosen fund-year has regional budgets and no allocations
+    published_total_pence: int | None = None  # the chosen fund-year's published national total
 
 
 def chosen(fund_code: str, year_label: str) -> Chosen:
@@ -88,8 +95,10 @@ def chosen(fund_code: str, year_label: str) -> Chosen:
             or (choices.funds[0] if choices.funds else None))
     years = choices.years_of(fund)
     year = next((y for y in years if y.label == year_label), None) or choices.default_year(fund)
+    key = (fund.pk, year.pk) if fund and year else None
     return Chosen(fund=fund, year=year, funds=choices.funds, years=years,
-                  budgets_only=bool(fund and year and (fund.pk, year.pk) in choices.budgets_only))
+                  budgets_only=key in choices.budgets_only,
+                  published_total_pence=choices.totals.get(key) if key else None)
 
 
 # --- A fund-year published by region ------------------------------------------------------------

@@ -26,7 +26,8 @@ from partnerships.selectors import partnerships_visible_to, user_has_role
 
 from . import charts, dashboard, dashboard_choices, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
-from .import_file import allocations_preview
+from .import_file import allocations_preview, import_choices, import_template_csv
+from .import_reshare import national_total_note
 from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
@@ -72,6 +73,7 @@ class TableRequest:
     sort: str
     descending: bool
     budgets_only: bool = False  # regional budgets and no allocations (dashboard_choices.py)
+    published_total_pence: int | None = None
 
     @property
     def region_name(self) -> str:
@@ -107,7 +109,7 @@ def table_request(params: QueryDict) -> TableRequest:
     return TableRequest(
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
-        budgets_only=choice.budgets_only,
+        budgets_only=choice.budgets_only, published_total_pence=choice.published_total_pence,
     )
 
 
@@ -230,6 +232,10 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
             columns=columns,
             export_query=without_page,
             reconcile=dashboard.reconcile_state(),
+            total_note=national_total_note(
+                fund=req.scope.fund, year=req.scope.year, total_pence=req.published_total_pence,
+                anticipated_pence=headline.anticipated_pence,
+                illustrative_pence=headline.illustrative_pence),
         )
         return context
 
@@ -282,24 +288,38 @@ class AllocationImportView(NruOnlyMixin, View):
     template_name = "reporting/allocations_import.html"
     preview_template_name = "reporting/allocations_import_preview.html"
 
+    def _form_page(self, request, form):
+        return render(request, self.template_name, {"form": form, **import_choices()})
+
     def get(self, request):
-        return render(request, self.template_name, {"form": AllocationUploadForm()})
+        return self._form_page(request, AllocationUploadForm())
 
     def post(self, request):
         form = AllocationUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         upload = form.cleaned_data["file"]
         try:
             preview = allocations_preview(filename=upload.name, content=upload.read())
         except ImportFileError as error:
             form.add_error("file", error.message)
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         if preview.errors:
             request.session.pop(SESSION_KEY, None)
         else:
             request.session[SESSION_KEY] = preview.to_session()
         return render(request, self.preview_template_name, {"preview": preview})
+
+
+class AllocationImportTemplateView(NruOnlyMixin, View):
+    """The import's header row as a CSV to fill in."""
+
+    roles = (Role.NRU_ADMIN,)
+
+    def get(self, request):
+        response = HttpResponse(import_template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="allocations-import-template.csv"'
+        return response
 
 
 class AllocationImportConfirmView(NruOnlyMixin, View):
@@ -326,10 +346,19 @@ class AllocationImportConfirmView(NruOnlyMixin, View):
                 request,
                 f"Imported {preview.filename}: {result.updated} allocation"
                 f"{'s' if result.updated != 1 else ''} changed, {result.created} added, "
-                f"{result.unchanged} already up to date. Released and held amounts are being "
-                "recomputed.",
+                f"{result.unchanged} already up to date"
+                + (f", {result.reshared} illustrative figure{'s' if result.reshared != 1 else ''} "
+                   "re-shared to keep the national total" if result.reshared else "")
+                + ". Released and held amounts are being recomputed.",
             )
         else:
             messages.info(request, f"Nothing to import: every figure in {preview.filename} "
                                    "is already in the portal.")
-        return redirect(reverse("reporting:dashboard-show"))
+        # To the dashboard of the fund and year imported (the one with most rows).
+        query = ""
+        if result.fund_years:
+            fund, year = result.fund_years[0]
+            params = QueryDict(mutable=True)
+            params.update({"fund": fund, "year": year})
+            query = "?" + params.urlencode()
+        return redirect(reverse("reporting:dashboard-show") + query)

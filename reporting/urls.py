@@ -12,6 +12,8 @@ urlpatterns = [
          name="dashboard-export-xlsx"),
     path("partnerships/<slug:slug>/", views.PartnershipShowView.as_view(), name="partnership-show"),
     path("allocations/import/", views.AllocationImportView.as_view(), name="allocations-import"),
+    path("allocations/import/template.csv", views.AllocationImportTemplateView.as_view(),
+         name="allocations-import-template"),
     path("allocations/import/confirm/", views.AllocationImportConfirmView.as_view(),
          name="allocations-import-confirm"),
     path("emails/failed/", emails_views.FailedEmailListView.as_view(), name="emails-failed"),

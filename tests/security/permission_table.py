@@ -190,6 +190,8 @@ reporting:partnership-show                GET     login 404   404   404   404   
                                           POST    login 404   404   404   404   404   405   405
 reporting:allocations-import              GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
+reporting:allocations-import-template     GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   405
 reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 # The training date of a training service: NRU administrators move it. (With the training
