@@ -179,3 +179,21 @@ def test_without_a_published_total_the_page_makes_no_claim(client, world, admin)
     html, _ = _note(client, admin)
     assert "equals the published total" not in html
     assert "no published national total is recorded for NRF 2002/03" in html
+
+
+def test_the_preview_says_how_the_illustrative_figures_will_be_reshared(client, world, admin):
+    client.force_login(admin)
+
+    def preview_html(rows: str) -> str:
+        upload = SimpleUploadedFile("f.csv", (HEADER + rows).encode())
+        return client.post(reverse("reporting:allocations-import"), {"file": upload}).content.decode()
+
+    left = TOTAL - 300_000_001 - 450_000_000 - 461_341_250
+    html = preview_html("Walsall,NRF,2002/03,4613412.50,HC2001\n")
+    assert (f"NRF 2002/03: the 2 illustrative figures left will share {_pounds(left)}, about "
+            f"{_pounds(left // 2)} each, so that the national total stays {_pounds(TOTAL)}") in html
+    over = preview_html("Walsall,NRF,2002/03,90000000,HC2001\n")
+    excess = 300_000_001 + 450_000_000 + 9_000_000_000 - TOTAL
+    assert (f"would add up to {_pounds(excess)} more than the published total of "
+            f"{_pounds(TOTAL)}") in over
+    assert _figures(world)["walsall"] == (612_345_679, Provenance.ILLUSTRATIVE)  # nothing written
