@@ -40,6 +40,28 @@ class FinancialYear(models.Model):
         return self.label
 
 
+class PublishedTotal(models.Model):
+    """A fund's national total for a year as published (the NRF's £200m / £300m / £400m).
+    Illustrative allocations make up the difference between it and the real figures
+    (docs/adr/0006-reference-data-and-illustrative-figures.md); an import re-shares them so the
+    total still holds (reporting/import_write.py)."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey(FinancialYear, on_delete=models.PROTECT, related_name="+")
+    amount_pence = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["fund", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "year"], name="one_published_total_per_fund_year"),
+            models.CheckConstraint(name="published_total_not_negative",
+                                   condition=Q(amount_pence__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.fund} {self.year}: {self.amount_pence} pence"
+
+
 def _fraction_field(help_text: str):
     return models.DecimalField(
         max_digits=5, decimal_places=4,

@@ -25,9 +25,10 @@ from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import charts, csvw, dashboard, exports
+from . import charts, csvw, dashboard, dashboard_choices, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
-from .import_file import allocations_preview
+from .import_file import allocations_preview, import_choices, import_template_csv
+from .import_reshare import national_total_note
 from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
@@ -72,23 +73,20 @@ class TableRequest:
     filters: dashboard.TableFilters
     sort: str
     descending: bool
+    budgets_only: bool = False  # regional budgets and no allocations (dashboard_choices.py)
+    published_total_pence: int | None = None
 
     @property
     def region_name(self) -> str:
         return next((r.name for r in self.regions if r.slug == self.filters.region), "")
 
 
-def _pick(items, attribute: str, wanted: str, default: str):
-    by_key = {getattr(item, attribute): item for item in items}
-    return by_key.get(wanted) or by_key.get(default) or (items[0] if items else None)
-
-
 def table_request(params: QueryDict) -> TableRequest:
     """Read the fund, year, filters and sort from the query string. Anything not valid is
     reported by the form and left out; it never fails the page."""
-    funds, years = dashboard.funds_and_years()
-    fund = _pick(funds, "code", params.get("fund", ""), dashboard.DEFAULT_FUND)
-    year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
+    # Only the fund-years with allocations or budgets are offered (reporting/dashboard_choices.py).
+    choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
+    fund, year, funds, years = choice.fund, choice.year, choice.funds, choice.years
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
     effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
@@ -112,6 +110,7 @@ def table_request(params: QueryDict) -> TableRequest:
     return TableRequest(
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
+        budgets_only=choice.budgets_only, published_total_pence=choice.published_total_pence,
     )
 
 
@@ -182,6 +181,11 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
                        is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
         if req.scope is None:
             return context
+        if req.budgets_only:  # published by region only: its budgets, not £0 of partnerships
+            context.update(chosen=f"{req.scope.fund.code} {req.scope.year.label}",
+                           budgets=dashboard_choices.regional_budgets(fund=req.scope.fund,
+                                                                      year=req.scope.year))
+            return context
         headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
                                                 filters=req.filters)
         paginator = KnownCountPaginator((), PAGE_SIZE, count=headline.matching)
@@ -229,6 +233,10 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
             columns=columns,
             export_query=without_page,
             reconcile=dashboard.reconcile_state(),
+            total_note=national_total_note(
+                fund=req.scope.fund, year=req.scope.year, total_pence=req.published_total_pence,
+                anticipated_pence=headline.anticipated_pence,
+                illustrative_pence=headline.illustrative_pence),
         )
         return context
 
@@ -313,24 +321,38 @@ class AllocationImportView(NruOnlyMixin, View):
     template_name = "reporting/allocations_import.html"
     preview_template_name = "reporting/allocations_import_preview.html"
 
+    def _form_page(self, request, form):
+        return render(request, self.template_name, {"form": form, **import_choices()})
+
     def get(self, request):
-        return render(request, self.template_name, {"form": AllocationUploadForm()})
+        return self._form_page(request, AllocationUploadForm())
 
     def post(self, request):
         form = AllocationUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         upload = form.cleaned_data["file"]
         try:
             preview = allocations_preview(filename=upload.name, content=upload.read())
         except ImportFileError as error:
             form.add_error("file", error.message)
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         if preview.errors:
             request.session.pop(SESSION_KEY, None)
         else:
             request.session[SESSION_KEY] = preview.to_session()
         return render(request, self.preview_template_name, {"preview": preview})
+
+
+class AllocationImportTemplateView(NruOnlyMixin, View):
+    """The import's header row as a CSV to fill in."""
+
+    roles = (Role.NRU_ADMIN,)
+
+    def get(self, request):
+        response = HttpResponse(import_template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="allocations-import-template.csv"'
+        return response
 
 
 class AllocationImportConfirmView(NruOnlyMixin, View):
@@ -357,10 +379,19 @@ class AllocationImportConfirmView(NruOnlyMixin, View):
                 request,
                 f"Imported {preview.filename}: {result.updated} allocation"
                 f"{'s' if result.updated != 1 else ''} changed, {result.created} added, "
-                f"{result.unchanged} already up to date. Released and held amounts are being "
-                "recomputed.",
+                f"{result.unchanged} already up to date"
+                + (f", {result.reshared} illustrative figure{'s' if result.reshared != 1 else ''} "
+                   "re-shared to keep the national total" if result.reshared else "")
+                + ". Released and held amounts are being recomputed.",
             )
         else:
             messages.info(request, f"Nothing to import: every figure in {preview.filename} "
                                    "is already in the portal.")
-        return redirect(reverse("reporting:dashboard-show"))
+        # To the dashboard of the fund and year imported (the one with most rows).
+        query = ""
+        if result.fund_years:
+            fund, year = result.fund_years[0]
+            params = QueryDict(mutable=True)
+            params.update({"fund": fund, "year": year})
+            query = "?" + params.urlencode()
+        return redirect(reverse("reporting:dashboard-show") + query)

@@ -1,7 +1,7 @@
 from django.urls import path
 
+from . import api_token_views, emails_views, training_views
 from . import dashboard_views as views
-from . import emails_views, training_views
 
 app_name = "reporting"
 
@@ -14,10 +14,16 @@ urlpatterns = [
          name="dashboard-export-xlsx"),
     path("partnerships/<slug:slug>/", views.PartnershipShowView.as_view(), name="partnership-show"),
     path("allocations/import/", views.AllocationImportView.as_view(), name="allocations-import"),
+    path("allocations/import/template.csv", views.AllocationImportTemplateView.as_view(),
+         name="allocations-import-template"),
     path("allocations/import/confirm/", views.AllocationImportConfirmView.as_view(),
          name="allocations-import-confirm"),
     path("emails/failed/", emails_views.FailedEmailListView.as_view(), name="emails-failed"),
     path("emails/<int:pk>/send-again/", emails_views.FailedEmailRetryView.as_view(),
          name="email-send-again"),
+    path("api-tokens/", api_token_views.ApiTokenListView.as_view(), name="api-tokens"),
+    path("api-tokens/new/", api_token_views.ApiTokenCreateView.as_view(), name="api-token-new"),
+    path("api-tokens/<slug:prefix>/revoke/", api_token_views.ApiTokenRevokeView.as_view(),
+         name="api-token-revoke"),
     path("training-date/", training_views.TrainingDateView.as_view(), name="training-date"),
 ]

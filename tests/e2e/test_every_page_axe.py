@@ -229,6 +229,17 @@ def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     _submit_without_browser_validation(page)
     visits.check(page, "allocations import: the preview")
 
+    # An API token: the form sent empty, then made, with its key shown once.
+    page.goto(reverse("reporting:api-token-new"))
+    _submit_without_browser_validation(page)
+    assert page.locator(".govuk-error-summary").count() == 1, "the empty token form showed no errors"
+    visits.check(page, "API token: the empty form refused")
+    page.get_by_label("Name").fill("Quarterly extract")
+    page.get_by_label("90 days").check()
+    _submit_without_browser_validation(page)
+    assert page.get_by_label("Key").count() == 1, "the new token's key was not shown"
+    visits.check(page, "API token made: the key shown once")
+
     # Signing in wrongly until the account is locked out (an address nobody has); the tests
     # turn django-axes off unless they test it.
     settings.AXES_ENABLED = True
