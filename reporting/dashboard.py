@@ -12,6 +12,7 @@ releases nothing, and the page says "No release policy yet".
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import (
     BigIntegerField,
@@ -31,6 +32,7 @@ from django.db.models.functions import Coalesce
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from accreditation.selectors import assessments_visible_to
 from core.models import Provenance
+from funding.as_at import funding_state_on
 from funding.models import (
     Allocation,
     FinancialYear,
@@ -76,6 +78,9 @@ class DashboardScope:
     year: FinancialYear
     cycle: Cycle | None
     cycle_governs: bool
+    # A past day: the figures and statuses as they stood at the end of it (entries and
+    # decisions effective by then). None: as they stand now.
+    as_at: date | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +164,10 @@ def _with_status(allocations: QuerySet[Allocation], scope: DashboardScope) -> Qu
     JOIN on its one assessment in that cycle (undecided without one)."""
     if scope.cycle is None:
         return allocations.annotate(status=Value(NO_CYCLE, output_field=CharField()))
+    if scope.as_at is not None:
+        return allocations.annotate(status=funding_state_on(
+            scope.as_at, assessment__partnership=OuterRef("partnership_id"),
+            assessment__cycle_id=scope.cycle.pk))
     return allocations.annotate(
         cycle_assessment=FilteredRelation(
             "partnership__assessments",
@@ -172,7 +181,8 @@ def _with_status(allocations: QuerySet[Allocation], scope: DashboardScope) -> Qu
 def allocations_for_dashboard(scope: DashboardScope) -> QuerySet[Allocation]:
     """The fund-year's allocations with `released_pence`, `held_pence` and `status` annotated."""
     return _with_status(
-        allocation_figures(allocations=Allocation.objects.filter(fund=scope.fund, year=scope.year)),
+        allocation_figures(allocations=Allocation.objects.filter(fund=scope.fund, year=scope.year),
+                           as_at=scope.as_at),
         scope,
     )
 
@@ -212,7 +222,10 @@ def dashboard_page_rows(scope: DashboardScope, *, filters: TableFilters, sort: s
 
 
 def _scope_key(scope: DashboardScope) -> tuple:
-    return scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle is not None else 0
+    # The day is part of the key: a past day's figures are cached like today's, under the same
+    # figures version, which any change (a back-dated entry included) moves.
+    return (scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle is not None else 0,
+            scope.as_at.isoformat() if scope.as_at else "")
 
 
 def _filters_key(filters: TableFilters) -> tuple:
@@ -220,7 +233,10 @@ def _filters_key(filters: TableFilters) -> tuple:
 
 
 def _ledger(scope: DashboardScope) -> QuerySet[ReleaseEntry]:
-    return ReleaseEntry.objects.filter(allocation__fund=scope.fund, allocation__year=scope.year)
+    entries = ReleaseEntry.objects.filter(allocation__fund=scope.fund, allocation__year=scope.year)
+    if scope.as_at is not None:
+        entries = entries.filter(effective_on__lte=scope.as_at)
+    return entries
 
 
 def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
@@ -299,7 +315,10 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
             for p in Provenance
         },
     }
-    if scope.cycle is not None:
+    if scope.cycle is not None and scope.as_at is not None:
+        # Decided as at a past day: counted from the decisions effective by then, below.
+        counts["accredited"] = counts["deferred"] = Value(0, output_field=BigIntegerField())
+    elif scope.cycle is not None:
         assessment = "authorities__partnership__assessments"
         annotations["cycle_assessment"] = FilteredRelation(
             assessment, condition=Q(**{f"{assessment}__cycle": scope.cycle}))
@@ -319,10 +338,28 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
         .values_list("allocation__partnership__local_authority__region_id")
         .annotate(total=Sum("amount_pence"))
     )
+    decided = _decided_on(scope) if scope.cycle is not None and scope.as_at is not None else {}
     for region in regions:
         region.released_pence = released.get(region.pk, 0)
         region.held_pence = region.anticipated_pence - region.released_pence
+        if region.pk in decided:
+            region.accredited, region.deferred = decided[region.pk]
+            region.undecided = region.partnership_count - region.accredited - region.deferred
     return regions
+
+
+def _decided_on(scope: DashboardScope) -> dict[int, tuple[int, int]]:
+    """(accredited, deferred) per region among the fund-year's allocations, as decided by the
+    end of `scope.as_at` (one query, grouped by region)."""
+    rows = (
+        _with_status(Allocation.objects.filter(fund=scope.fund, year=scope.year), scope)
+        .order_by()
+        .values("partnership__local_authority__region_id")
+        .annotate(accredited=Count("pk", filter=Q(status=FundingState.ACCREDITED)),
+                  deferred=Count("pk", filter=Q(status=FundingState.DEFERRED)))
+        .values_list("partnership__local_authority__region_id", "accredited", "deferred")
+    )
+    return {region_id: (accredited, deferred) for region_id, accredited, deferred in rows}
 
 
 def reconcile_state() -> ReconcileState:
@@ -335,12 +372,18 @@ def reconcile_state() -> ReconcileState:
 # --- Drill-down ---------------------------------------------------------------------------------
 
 
-def partnership_assessments(partnership: Partnership, *, user) -> QuerySet[SelfAssessment]:
+def partnership_assessments(partnership: Partnership, *, user,
+                            as_at: date | None = None) -> QuerySet[SelfAssessment]:
     """The partnership's self-assessments the user may read (`assessments_visible_to`: NRU
-    staff see one once it has been submitted), newest cycle first, with their decisions."""
-    return (
+    staff see one once it has been submitted), newest cycle first, with their decisions. With
+    `as_at`, each has `funding_state_then`: its decision in force at the end of that day."""
+    assessments = (
         assessments_visible_to(user).filter(partnership=partnership)
         .select_related("cycle")
         .prefetch_related("decisions__concerns__requirement", "decisions__decided_by")
         .order_by("-cycle__year_start")
     )
+    if as_at is not None:
+        assessments = assessments.annotate(
+            funding_state_then=funding_state_on(as_at, assessment=OuterRef("pk")))
+    return assessments

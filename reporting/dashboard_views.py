@@ -4,7 +4,7 @@ NRU analysts and administrators only; anyone else signed in gets 404 (the pages 
 for them), anyone signed out is sent to sign in. The import is for administrators only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
@@ -19,6 +19,7 @@ from django.views.generic import TemplateView
 
 from core.errors import ApplicationError
 from core.models import Provenance
+from funding.as_at import AsAt, as_at_read
 from funding.selectors import partnership_funding_summary
 from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
@@ -31,6 +32,8 @@ from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
 PAGE_SIZE = 50
+# The as-at form's parameters: the day as YYYY-MM-DD, or the GOV.UK date input's three fields.
+AS_AT_NAMES = ("as_at", "as_at_0", "as_at_1", "as_at_2")
 
 
 class NruOnlyMixin(LoginRequiredMixin):
@@ -71,6 +74,7 @@ class TableRequest:
     filters: dashboard.TableFilters
     sort: str
     descending: bool
+    as_at: AsAt
 
     @property
     def region_name(self) -> str:
@@ -88,7 +92,11 @@ def table_request(params: QueryDict) -> TableRequest:
     funds, years = dashboard.funds_and_years()
     fund = _pick(funds, "code", params.get("fund", ""), dashboard.DEFAULT_FUND)
     year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
+    as_at = as_at_read(params, earliest=min((y.starts_on for y in years), default=None),
+                       earliest_known=True)
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
+    if scope is not None and as_at.past is not None:
+        scope = replace(scope, as_at=as_at.past)
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
     effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
     data = None
@@ -111,6 +119,7 @@ def table_request(params: QueryDict) -> TableRequest:
     return TableRequest(
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
+        as_at=as_at,
     )
 
 
@@ -148,11 +157,13 @@ DRILLDOWN_MARKER = "drill-down-slug"
 PROVENANCE_LABELS = dict(Provenance.choices)
 
 
-def _for_display(rows: list[dict]) -> list[dict]:
+def _for_display(rows: list[dict], as_at: AsAt) -> list[dict]:
     """The page's rows (`dashboard.dashboard_page_rows`), each with `drilldown_href` (one
-    `reverse` for the page rather than one per row, the slug put in its place) and the label of
-    its provenance."""
+    `reverse` for the page rather than one per row, the slug put in its place, on the same
+    day) and the label of its provenance."""
     link = reverse("reporting:partnership-show", args=[DRILLDOWN_MARKER])
+    if as_at.past:
+        link += f"?{as_at.query()}"
     for row in rows:
         row["drilldown_href"] = link.replace(DRILLDOWN_MARKER, row["slug"])
         row["provenance_label"] = PROVENANCE_LABELS.get(row["provenance"], row["provenance"])
@@ -177,8 +188,9 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         req = table_request(params)
-        context.update(form=req.form, scope=req.scope, table_request=req,
-                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
+        context.update(form=req.form, scope=req.scope, table_request=req, as_at=req.as_at,
+                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN),
+                       today_query=_query(params, page=None, **dict.fromkeys(AS_AT_NAMES)))
         if req.scope is None:
             return context
         headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
@@ -204,6 +216,11 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context.update(
             headline=headline,
             chosen=chosen,
+            as_at_keep=[(name, value) for name, value in (
+                ("fund", req.scope.fund.code), ("year", req.scope.year.label),
+                ("region", req.filters.region), ("status", req.filters.status),
+                ("provenance", req.filters.provenance), ("sort", req.form.value("sort")),
+                ("order", req.form.value("order"))) if value],
             provenance_shares=[
                 {"value": value, "label": label, "pence": pence,
                  "share": _share(pence, headline.anticipated_pence)}
@@ -219,7 +236,7 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
                 ),
             ),
             page=page,
-            rows=_for_display(rows),
+            rows=_for_display(rows, req.as_at),
             pagination=_pagination(page, params) if paginator.num_pages > 1 else [],
             previous_href=("?" + _query(params, page=str(page.previous_page_number()))
                            if page.has_previous() else ""),
@@ -263,12 +280,15 @@ class PartnershipShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         partnership = get_object_or_404(partnerships_visible_to(self.request.user),
                                         slug=kwargs["slug"])
+        as_at = as_at_read(self.request.GET)
         context.update(
             partnership=partnership,
-            assessments=list(dashboard.partnership_assessments(partnership,
-                                                               user=self.request.user)),
-            summary=partnership_funding_summary(partnership=partnership),
-            timeline=timeline_with_links(user=self.request.user, partnership=partnership),
+            as_at=as_at,
+            assessments=list(dashboard.partnership_assessments(
+                partnership, user=self.request.user, as_at=as_at.past)),
+            summary=partnership_funding_summary(partnership=partnership, as_at=as_at.past),
+            timeline=timeline_with_links(user=self.request.user, partnership=partnership,
+                                         as_at=as_at.past),
         )
         return context
 

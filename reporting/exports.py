@@ -95,6 +95,7 @@ def export_table(scope: dashboard.DashboardScope, *, filters: dashboard.TableFil
         [TITLE],
         ["Generated", f"{now:%-d %B %Y %H:%M} ({now.tzname()})"],
         ["Fund and year", chosen],
+        ["As at", f"End of {scope.as_at:%-d %B %Y}" if scope.as_at else "Now"],
         ["Filters", _filters_text(filters, region_name)],
         ["Sorted by", f"{sort if sort in dashboard.SORT_FIELDS else dashboard.DEFAULT_SORT}, "
                       f"{direction}"],
@@ -134,6 +135,8 @@ def export_table(scope: dashboard.DashboardScope, *, filters: dashboard.TableFil
             yield row
 
     stem = f"allocations-{scope.fund.code}-{scope.year.label.replace('/', '-')}-{now:%Y%m%d}"
+    if scope.as_at:
+        stem += f"-as-at-{scope.as_at:%Y%m%d}"
     return ExportTable(meta=meta, header=header, rows=generate(), money_columns=frozenset(money),
                        filename_stem=stem.lower())
 
