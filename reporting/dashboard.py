@@ -28,6 +28,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import Exact
 
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from accreditation.selectors import assessments_visible_to
@@ -316,8 +317,13 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
         },
     }
     if scope.cycle is not None and scope.as_at is not None:
-        # Decided as at a past day: counted from the decisions effective by then, below.
-        counts["accredited"] = counts["deferred"] = Value(0, output_field=BigIntegerField())
+        # Decided by the end of a past day: from the decisions effective by then.
+        state = funding_state_on(
+            scope.as_at, assessment__partnership=OuterRef("fund_year_allocation__partnership_id"),
+            assessment__cycle_id=scope.cycle.pk)
+        for decided in (FundingState.ACCREDITED, FundingState.DEFERRED):
+            counts[decided.value] = Count("fund_year_allocation", filter=Q(
+                Exact(state, Value(decided.value))))
     elif scope.cycle is not None:
         assessment = "authorities__partnership__assessments"
         annotations["cycle_assessment"] = FilteredRelation(
@@ -338,28 +344,10 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
         .values_list("allocation__partnership__local_authority__region_id")
         .annotate(total=Sum("amount_pence"))
     )
-    decided = _decided_on(scope) if scope.cycle is not None and scope.as_at is not None else {}
     for region in regions:
         region.released_pence = released.get(region.pk, 0)
         region.held_pence = region.anticipated_pence - region.released_pence
-        if region.pk in decided:
-            region.accredited, region.deferred = decided[region.pk]
-            region.undecided = region.partnership_count - region.accredited - region.deferred
     return regions
-
-
-def _decided_on(scope: DashboardScope) -> dict[int, tuple[int, int]]:
-    """(accredited, deferred) per region among the fund-year's allocations, as decided by the
-    end of `scope.as_at` (one query, grouped by region)."""
-    rows = (
-        _with_status(Allocation.objects.filter(fund=scope.fund, year=scope.year), scope)
-        .order_by()
-        .values("partnership__local_authority__region_id")
-        .annotate(accredited=Count("pk", filter=Q(status=FundingState.ACCREDITED)),
-                  deferred=Count("pk", filter=Q(status=FundingState.DEFERRED)))
-        .values_list("partnership__local_authority__region_id", "accredited", "deferred")
-    )
-    return {region_id: (accredited, deferred) for region_id, accredited, deferred in rows}
 
 
 def reconcile_state() -> ReconcileState:
