@@ -89,6 +89,17 @@ def as_at_read(params: QueryDict, *, earliest: date | None = None,
                earliest_known: bool = False) -> AsAt:
     """The day `params` ask for, checked. `earliest` (the first financial year's first day) is
     read from the database unless the caller already knows it (`earliest_known`)."""
+    as_at = _as_at_read(params, earliest=earliest, earliest_known=earliest_known)
+    if as_at.error:
+        # A message about the whole date: the error summary links it to the day's box (the
+        # first of the three), as GOV.UK's date input asks.
+        boxes = [box.widget for box in as_at.form.fields[PARAMETER].fields]
+        if not any(getattr(box, "errors", None) for box in boxes):
+            boxes[0].errors = list(as_at.form.errors[PARAMETER])
+    return as_at
+
+
+def _as_at_read(params: QueryDict, *, earliest: date | None, earliest_known: bool) -> AsAt:
     today = clock.today()
     data: dict[str, str] | None = None
     error = ""
@@ -104,8 +115,9 @@ def as_at_read(params: QueryDict, *, earliest: date | None = None,
                      "YYYY-MM-DD, like 2002-03-27")
     elif any(params.get(f"{PARAMETER}_{n}") for n in range(3)):
         data = {f"{PARAMETER}_{n}": params.get(f"{PARAMETER}_{n}", "") for n in range(3)}
-    form = AsAtForm(data if data is not None or error else None, today=today,
-                    initial={PARAMETER: today})
+    if error:
+        data = {}  # bound, empty: the error is added below, beside the date input
+    form = AsAtForm(data, today=today, initial={PARAMETER: today})
     if not form.is_bound:
         return AsAt(day=today, form=form, today=today)
     if error:
