@@ -19,10 +19,11 @@ fortnight, about half of them by that date; the ledger's effective-date index is
 database, as migrated) is measured beside today's, cached and just after a change.
 
 Targets: at 10,000 the dashboard takes at most 2x its time at 88; at 88 at most 10x
-the minimal view; as at a past date at 10,000 at most 2x today's dashboard at 10,000. On PostgreSQL the regional aggregates are cached per process until the figures
-change (ADR 0011), so the dashboard is also measured just after a committed change ("after a
-change": every request recomputes them), which is what the first reader after each decision or
-recompute waits for. SQLite has no cache: there both columns measure the same thing.
+the minimal view; as at a past date at 10,000 at most 2x today's dashboard at 10,000. On
+PostgreSQL the regional aggregates are cached per process until the figures change (ADR 0011),
+so the dashboard is also measured just after a committed change ("after a change": every
+request recomputes them), which is what the first reader after each decision or recompute waits
+for. SQLite has no cache: there both columns measure the same thing.
 """
 
 import argparse

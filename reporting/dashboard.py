@@ -9,6 +9,10 @@ that governs the fund and year (`ReleasePolicy.governing_cycle`). A fund-year wh
 governing cycle releases everything; its status column then shows the cycle of the same financial
 year, if there is one, marked as not governing the money. A fund-year with no policy at all
 releases nothing, and the page says "No release policy yet".
+
+As at a past day (`DashboardScope.as_at`, ADR 0021) released counts the entries effective by the
+end of it, and the status is the decision in force then (`funding.as_at.funding_state_on`), in
+the same queries.
 """
 
 from dataclasses import dataclass, field
@@ -318,12 +322,12 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
     }
     if scope.cycle is not None and scope.as_at is not None:
         # Decided by the end of a past day: from the decisions effective by then.
-        state = funding_state_on(
+        state_then = funding_state_on(
             scope.as_at, assessment__partnership=OuterRef("fund_year_allocation__partnership_id"),
             assessment__cycle_id=scope.cycle.pk)
         for decided in (FundingState.ACCREDITED, FundingState.DEFERRED):
             counts[decided.value] = Count("fund_year_allocation", filter=Q(
-                Exact(state, Value(decided.value))))
+                Exact(state_then, Value(decided.value))))
     elif scope.cycle is not None:
         assessment = "authorities__partnership__assessments"
         annotations["cycle_assessment"] = FilteredRelation(
