@@ -11,7 +11,13 @@ from functools import cached_property
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -256,6 +262,8 @@ class DashboardExportView(NruOnlyMixin, View):
         req = table_request(request.GET)
         if req.scope is None:
             raise Http404("No allocations loaded")
+        if req.as_at.error:  # a file of today's figures would pass for that day's
+            return HttpResponseBadRequest(req.as_at.error, content_type="text/plain; charset=utf-8")
         table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
                                      descending=req.descending, region_name=req.region_name)
         if fmt == "csv":

@@ -66,6 +66,14 @@ def test_pages_report_a_bad_day_and_show_today(client, world, url_name, args, pa
         assert response.context["summary"] == today.context["summary"]
 
 
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_a_download_for_a_bad_day_is_refused_with_the_reason(client, world, fmt):
+    client.force_login(world["analyst"])
+    response = client.get(reverse(f"reporting:dashboard-export-{fmt}"), {"as_at": "2999-01-01"})
+    assert response.status_code == 400
+    assert "must be today or earlier" in response.content.decode()
+
+
 @pytest.mark.parametrize("params, message", BAD)
 def test_api_answers_400_with_the_reason(client, world, params, message):
     token = Token.objects.create(user=world["analyst"])

@@ -1,6 +1,8 @@
 """The pages and API that read the position as at a date answer every role exactly as the
 permission table says when asked for a past day, or for a day that is not valid: `as_at`
-widens nothing and never gives a 500."""
+widens nothing and never gives a 500. The one difference: a download asked for a day that is not
+valid is refused (400) where the table says the file is given, rather than a file of today's
+figures."""
 
 import pytest
 
@@ -28,9 +30,12 @@ def test_as_at_answers_every_role_as_the_table_says(settings):
                                                 "as_at_2": "2002"}):
             for role in COLUMNS:
                 answer = request_as(world, role, "GET", url, data=query, name=name)
-                if answer.status >= 500 or answer.outcome != EXPECTED[name]["GET"][role]:
+                want = EXPECTED[name]["GET"][role]
+                if "export" in name and want == "200" and query != {"as_at": first.isoformat()}:
+                    want = "400"
+                if answer.status >= 500 or answer.outcome != want:
                     problems.append(f"{url}?{query} as {role}: {answer.outcome} "
-                                    f"(want {EXPECTED[name]['GET'][role]}) {answer.error}")
+                                    f"(want {want}) {answer.error}")
                 if answer.changed:
                     problems.append(f"{url}?{query} as {role} changed {answer.changed}")
     assert not problems, "\n".join(problems)
