@@ -14,7 +14,7 @@ from datetime import date
 from crispy_forms_gds.helper import FormHelper
 from crispy_forms_gds.layout import Button, Field, Layout, Size
 from django import forms
-from django.db.models import Case, Exists, Q, Value, When
+from django.db.models import Case, Exists, Q, QuerySet, Value, When
 from django.db.models.expressions import Combinable
 from django.http import QueryDict
 
@@ -154,5 +154,28 @@ def funding_state_on(day: date, **assessment: Combinable | int) -> Case:
     return Case(
         When(Q(decided(FundingState.ACCREDITED)), then=Value(FundingState.ACCREDITED.value)),
         When(Q(decided(FundingState.DEFERRED)), then=Value(FundingState.DEFERRED.value)),
+        default=Value(FundingState.UNDECIDED.value),
+    )
+
+
+def decided_by(day: date, *, cycle_id: int, outcome: str) -> QuerySet:
+    """The partnerships with a decision `outcome` (accredited or deferred) in the cycle
+    effective by the end of `day`: one uncorrelated subquery, which the database runs once and
+    hashes, for `partnership_id__in=` over thousands of rows."""
+    return AccreditationEvent.objects.filter(
+        assessment__cycle_id=cycle_id, to_status=outcome, effective_on__lte=day,
+    ).values("assessment__partnership_id")
+
+
+def partnership_state_on(day: date, *, cycle_id: int, field: str = "partnership_id") -> Case:
+    """An expression: the funding state in the cycle, at the end of `day`, of the partnership
+    that `field` names (as `funding_state_on`, through `decided_by`)."""
+    return Case(
+        When(Q(**{f"{field}__in": decided_by(day, cycle_id=cycle_id,
+                                              outcome=FundingState.ACCREDITED)}),
+             then=Value(FundingState.ACCREDITED.value)),
+        When(Q(**{f"{field}__in": decided_by(day, cycle_id=cycle_id,
+                                              outcome=FundingState.DEFERRED)}),
+             then=Value(FundingState.DEFERRED.value)),
         default=Value(FundingState.UNDECIDED.value),
     )

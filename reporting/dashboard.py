@@ -32,12 +32,11 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
-from django.db.models.lookups import Exact
 
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from accreditation.selectors import assessments_visible_to
 from core.models import Provenance
-from funding.as_at import funding_state_on
+from funding.as_at import decided_by, funding_state_on, partnership_state_on
 from funding.models import (
     Allocation,
     FinancialYear,
@@ -170,9 +169,8 @@ def _with_status(allocations: QuerySet[Allocation], scope: DashboardScope) -> Qu
     if scope.cycle is None:
         return allocations.annotate(status=Value(NO_CYCLE, output_field=CharField()))
     if scope.as_at is not None:
-        return allocations.annotate(status=funding_state_on(
-            scope.as_at, assessment__partnership=OuterRef("partnership_id"),
-            assessment__cycle_id=scope.cycle.pk))
+        return allocations.annotate(status=partnership_state_on(scope.as_at,
+                                                                cycle_id=scope.cycle.pk))
     return allocations.annotate(
         cycle_assessment=FilteredRelation(
             "partnership__assessments",
@@ -321,13 +319,14 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
         },
     }
     if scope.cycle is not None and scope.as_at is not None:
-        # Decided by the end of a past day: from the decisions effective by then.
-        state_then = funding_state_on(
-            scope.as_at, assessment__partnership=OuterRef("fund_year_allocation__partnership_id"),
-            assessment__cycle_id=scope.cycle.pk)
-        for decided in (FundingState.ACCREDITED, FundingState.DEFERRED):
-            counts[decided.value] = Count("fund_year_allocation", filter=Q(
-                Exact(state_then, Value(decided.value))))
+        # Decided by the end of a past day: from the decisions effective by then (each kind an
+        # uncorrelated subquery, hashed once; an accreditation is final).
+        accredited, deferred = (
+            Q(fund_year_allocation__partnership_id__in=decided_by(
+                scope.as_at, cycle_id=scope.cycle.pk, outcome=outcome))
+            for outcome in (FundingState.ACCREDITED, FundingState.DEFERRED))
+        counts["accredited"] = Count("fund_year_allocation", filter=accredited)
+        counts["deferred"] = Count("fund_year_allocation", filter=deferred & ~accredited)
     elif scope.cycle is not None:
         assessment = "authorities__partnership__assessments"
         annotations["cycle_assessment"] = FilteredRelation(
