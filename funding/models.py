@@ -286,13 +286,26 @@ class ReleaseEntry(models.Model):
     request = models.ForeignKey(RecomputeRequest, null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="release_entries")
     note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True,
+                                      help_text="When it was recorded.")
+    effective_on = models.DateField(
+        default=clock.today,
+        help_text="The date it takes effect: its decision's date, its policy change's or "
+                  "import's date, otherwise the day it was recorded (a repair, a recompute).",
+    )
 
     objects = ReleaseEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "release entries"
+        indexes = [
+            # The position as at a date: an allocation's entries effective on or before it
+            # (funding.selectors.allocation_figures, reporting.dashboard); amount_pence is read
+            # from the index itself on PostgreSQL.
+            models.Index(fields=["allocation", "effective_on"], include=["amount_pence"],
+                         name="releaseentry_as_at_idx"),
+        ]
         constraints = [
             models.CheckConstraint(name="release_entry_not_zero", condition=~Q(amount_pence=0)),
         ]

@@ -10,6 +10,8 @@ come, NRU staff every cycle. Amounts are whole pence; lists are paginated, 50 to
 `page_size` (at most 200) says otherwise.
 """
 
+from dataclasses import replace
+
 from django import forms
 from django.core.validators import slug_re
 from django.views.generic import TemplateView
@@ -26,6 +28,7 @@ from rest_framework.views import APIView
 from accreditation.models import Cycle
 from core import clock
 from core.models import Provenance
+from funding.as_at import as_at_read
 from partnerships.models import NATIONAL_ROLES, Region
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
@@ -166,11 +169,16 @@ ALLOCATION_PARAMETERS = [
     OpenApiParameter("provenance", str, enum=[v for v, _ in Provenance.choices]),
     OpenApiParameter("sort", str, enum=list(dashboard.SORT_FIELDS)),
     OpenApiParameter("order", str, enum=["asc", "desc"]),
+    OpenApiParameter("as_at", OpenApiTypes.DATE,
+                     description="Released, held and status as they stood at the end of this "
+                                 "day (YYYY-MM-DD; default today): not before the first "
+                                 "financial year, not after today."),
 ]
 
 
 class AllocationListView(ListAPIView):
-    """One fund and year's allocations with released, held and status: the dashboard's table."""
+    """One fund and year's allocations with released, held and status: the dashboard's table,
+    as at the end of a day with `as_at`."""
 
     serializer_class = AllocationSerializer
     permission_classes = [NruOnly]
@@ -192,7 +200,14 @@ class AllocationListView(ListAPIView):
             fund, year = choice.fund, choice.year
             if fund is None or year is None:
                 raise NotFound("No allocations for that fund and year.")
-            self._request_checked = (dashboard.dashboard_scope(fund=fund, year=year), form)
+            as_at = as_at_read(params, earliest=min((y.starts_on for y in choice.years), default=None),
+                               earliest_known=True)
+            if as_at.error:
+                raise ValidationError({"as_at": [as_at.error]})
+            scope = dashboard.dashboard_scope(fund=fund, year=year)
+            if as_at.past is not None:
+                scope = replace(scope, as_at=as_at.past)
+            self._request_checked = (scope, form)
         return self._request_checked
 
     def get_serializer_context(self):

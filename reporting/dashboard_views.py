@@ -4,22 +4,29 @@ NRU analysts and administrators only; anyone else signed in gets 404 (the pages 
 for them), anyone signed out is sent to sign in. The import is for administrators only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, JsonResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
 from django.views.generic import TemplateView
 
-from core import clock
 from core.errors import ApplicationError
 from core.models import Provenance
+from funding.as_at import AsAt, as_at_read
 from funding.selectors import partnership_funding_summary
 from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
@@ -33,6 +40,8 @@ from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
 PAGE_SIZE = 50
+# The as-at form's parameters: the day as YYYY-MM-DD, or the GOV.UK date input's three fields.
+AS_AT_NAMES = ("as_at", "as_at_0", "as_at_1", "as_at_2")
 
 
 class NruOnlyMixin(LoginRequiredMixin):
@@ -73,6 +82,7 @@ class TableRequest:
     filters: dashboard.TableFilters
     sort: str
     descending: bool
+    as_at: AsAt
     budgets_only: bool = False  # regional budgets and no allocations (dashboard_choices.py)
     published_total_pence: int | None = None
 
@@ -87,7 +97,11 @@ def table_request(params: QueryDict) -> TableRequest:
     # Only the fund-years with allocations or budgets are offered (reporting/dashboard_choices.py).
     choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
     fund, year, funds, years = choice.fund, choice.year, choice.funds, choice.years
+    as_at = as_at_read(params, earliest=min((y.starts_on for y in years), default=None),
+                       earliest_known=True)
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
+    if scope is not None and as_at.past is not None:
+        scope = replace(scope, as_at=as_at.past)
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
     effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
     data = None
@@ -111,6 +125,7 @@ def table_request(params: QueryDict) -> TableRequest:
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
         budgets_only=choice.budgets_only, published_total_pence=choice.published_total_pence,
+        as_at=as_at,
     )
 
 
@@ -148,11 +163,13 @@ DRILLDOWN_MARKER = "drill-down-slug"
 PROVENANCE_LABELS = dict(Provenance.choices)
 
 
-def _for_display(rows: list[dict]) -> list[dict]:
+def _for_display(rows: list[dict], as_at: AsAt) -> list[dict]:
     """The page's rows (`dashboard.dashboard_page_rows`), each with `drilldown_href` (one
-    `reverse` for the page rather than one per row, the slug put in its place) and the label of
-    its provenance."""
+    `reverse` for the page rather than one per row, the slug put in its place, on the same
+    day) and the label of its provenance."""
     link = reverse("reporting:partnership-show", args=[DRILLDOWN_MARKER])
+    if as_at.past:
+        link += f"?{as_at.query()}"
     for row in rows:
         row["drilldown_href"] = link.replace(DRILLDOWN_MARKER, row["slug"])
         row["provenance_label"] = PROVENANCE_LABELS.get(row["provenance"], row["provenance"])
@@ -177,8 +194,9 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         req = table_request(params)
-        context.update(form=req.form, scope=req.scope, table_request=req,
-                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
+        context.update(form=req.form, scope=req.scope, table_request=req, as_at=req.as_at,
+                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN),
+                       today_query=_query(params, page=None, **dict.fromkeys(AS_AT_NAMES)))
         if req.scope is None:
             return context
         if req.budgets_only:  # published by region only: its budgets, not £0 of partnerships
@@ -209,6 +227,11 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context.update(
             headline=headline,
             chosen=chosen,
+            as_at_keep=[(name, value) for name, value in (
+                ("fund", req.scope.fund.code), ("year", req.scope.year.label),
+                ("region", req.filters.region), ("status", req.filters.status),
+                ("provenance", req.filters.provenance), ("sort", req.form.value("sort")),
+                ("order", req.form.value("order"))) if value],
             provenance_shares=[
                 {"value": value, "label": label, "pence": pence,
                  "share": _share(pence, headline.anticipated_pence)}
@@ -224,7 +247,7 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
                 ),
             ),
             page=page,
-            rows=_for_display(rows),
+            rows=_for_display(rows, req.as_at),
             pagination=_pagination(page, params) if paginator.num_pages > 1 else [],
             previous_href=("?" + _query(params, page=str(page.previous_page_number()))
                            if page.has_previous() else ""),
@@ -249,9 +272,11 @@ class DashboardExportView(NruOnlyMixin, View):
         req = table_request(request.GET)
         if req.scope is None:
             raise Http404("No allocations loaded")
+        if req.as_at.error:  # a file of today's figures would pass for that day's
+            return HttpResponseBadRequest(req.as_at.error, content_type="text/plain; charset=utf-8")
         options = {"filters": req.filters, "sort": req.sort, "descending": req.descending,
                    "region_name": req.region_name}
-        as_at = clock.today()
+        as_at = req.as_at.day
         stem = exports.export_filename_stem(req.scope, as_at)
         response: HttpResponse | StreamingHttpResponse
         if fmt == "csv":
@@ -283,9 +308,11 @@ class DashboardExportMetadataView(NruOnlyMixin, View):
         req = table_request(request.GET)
         if req.scope is None:
             raise Http404("No allocations loaded")
+        if req.as_at.error:
+            return HttpResponseBadRequest(req.as_at.error, content_type="text/plain; charset=utf-8")
         table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
                                      descending=req.descending, region_name=req.region_name,
-                                     as_at=clock.today())
+                                     as_at=req.as_at.day)
         query = request.GET.urlencode()
         csv_url = request.build_absolute_uri(reverse("reporting:dashboard-export-csv"))
         response = JsonResponse(
@@ -304,12 +331,15 @@ class PartnershipShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         partnership = get_object_or_404(partnerships_visible_to(self.request.user),
                                         slug=kwargs["slug"])
+        as_at = as_at_read(self.request.GET)
         context.update(
             partnership=partnership,
-            assessments=list(dashboard.partnership_assessments(partnership,
-                                                               user=self.request.user)),
-            summary=partnership_funding_summary(partnership=partnership),
-            timeline=timeline_with_links(user=self.request.user, partnership=partnership),
+            as_at=as_at,
+            assessments=list(dashboard.partnership_assessments(
+                partnership, user=self.request.user, as_at=as_at.past)),
+            summary=partnership_funding_summary(partnership=partnership, as_at=as_at.past),
+            timeline=timeline_with_links(user=self.request.user, partnership=partnership,
+                                         as_at=as_at.past),
         )
         return context
 

@@ -149,6 +149,7 @@ def export_table(scope: dashboard.DashboardScope, *, filters: dashboard.TableFil
         provenance=PROVENANCE_NOTE,
         notes=[
             ("Fund and year", f"{scope.fund.code} {scope.year.label}"),
+            ("As at", f"End of {as_at:%-d %B %Y}"),
             ("Filters", _filters_text(filters, region_name)),
             ("Sorted by", f"{sort if sort in dashboard.SORT_FIELDS else dashboard.DEFAULT_SORT}, "
                           f"{direction}"),
