@@ -27,6 +27,7 @@ def _register_pages():
     from . import notifications, panels
     from .models import Decision, FundingState, GoRating, Rating, StakeholderView, Status
     from .review_selectors import NOT_STARTED, REVIEW_DUE
+    from .views.lsp_base import WAITING_FOR_SIGN_OFF
 
     navigation_register("Your partnership", "accreditation:home", order=10,
                         visible=holds_any_role(Role.LSP_OFFICER, Role.LSP_CHAIR))
@@ -43,6 +44,8 @@ def _register_pages():
         Status.RESPONSE_RECEIVED: "blue",
         Decision.Outcome.RETURNED: "purple",
         FundingState.UNDECIDED: "grey",
+        # a draft the officer has asked the chair to sign off
+        WAITING_FOR_SIGN_OFF: "yellow",
         # the reviewer's queue (and "not started" on the partnership's own page)
         NOT_STARTED: "grey",
         REVIEW_DUE: "red",

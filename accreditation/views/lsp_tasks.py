@@ -12,7 +12,7 @@ from partnerships.selectors import key_sectors_missing
 from ..models import Decision, RequirementResponse, Status
 from ..permissions import can_sign_off
 from ..selectors import assessment_submission_blockers, responses_with_evidence
-from .lsp_base import LspAssessmentMixin, sign_off_is_requested
+from .lsp_base import LspAssessmentMixin, draft_status, sign_off_is_requested
 
 NOT_STARTED, IN_PROGRESS, COMPLETED, CANNOT_START = (
     "not_started", "in_progress", "completed", "cannot_start")
@@ -124,7 +124,9 @@ class AssessmentTasksView(LspAssessmentMixin, TemplateView):
             sections.append(("Last year's areas of concern", [concern_task]))
         sections += [("The partnership", partnership_tasks), ("Submit", [check, sign_off])]
         all_tasks = [t for _, tasks in sections for t in tasks]
+        status_value, status_label = draft_status(a)
         context.update(
+            status_value=status_value, status_label=status_label,
             sections=sections,
             completed=sum(1 for t in all_tasks if t.status == COMPLETED),
             total=len(all_tasks),
