@@ -11,13 +11,18 @@ from partnerships.selectors import key_sectors_missing
 
 from ..models import Decision, RequirementResponse, Status
 from ..permissions import can_sign_off
-from ..selectors import assessment_submission_blockers, responses_with_evidence
+from ..selectors import (
+    answer_needs_check,
+    assessment_submission_blockers,
+    responses_with_evidence,
+)
 from .lsp_base import LspAssessmentMixin, draft_status, sign_off_is_requested
 
-NOT_STARTED, IN_PROGRESS, COMPLETED, CANNOT_START = (
-    "not_started", "in_progress", "completed", "cannot_start")
+NOT_STARTED, IN_PROGRESS, COMPLETED, CANNOT_START, CHECK_AGAIN = (
+    "not_started", "in_progress", "completed", "cannot_start", "check_again")
 TASK_STATUS_LABELS = {NOT_STARTED: "Not started", IN_PROGRESS: "In progress",
-                      COMPLETED: "Completed", CANNOT_START: "Cannot start yet"}
+                      COMPLETED: "Completed", CANNOT_START: "Cannot start yet",
+                      CHECK_AGAIN: "Check again"}
 
 
 @dataclass
@@ -34,6 +39,8 @@ class Task:
 
 
 def _requirement_status(response: RequirementResponse) -> str:
+    if answer_needs_check(response):  # carried forward, not yet confirmed or edited
+        return CHECK_AGAIN
     if response.is_complete:
         return COMPLETED
     if response.self_rating or response.case.strip() or response.evidence_files.all():
@@ -68,7 +75,7 @@ class AssessmentTasksView(LspAssessmentMixin, TemplateView):
             hints = []
             if r.return_reason and a.status == Status.DRAFT:
                 hints.append(f"The Government Office asked for changes: {r.return_reason}")
-            elif r.carried_forward_from_id and r.version == 1:
+            elif answer_needs_check(r):
                 hints.append(f"Carried forward from your {r.carried_forward_from.assessment.cycle} "
                              "answer: check it is still right")
             requirement_tasks.append(Task(
