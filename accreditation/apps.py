@@ -17,6 +17,7 @@ def _register_pages():
     the membership page and the decision letter its emails attach."""
     from core.registry import (
         email_attachment_register,
+        home_panel_register,
         navigation_register,
         panel_register,
         tag_colours_register,
@@ -65,3 +66,12 @@ def _register_pages():
                    template="accreditation/includes/member_list_missing_sectors.html",
                    context=panels.member_list_missing_sectors)
     email_attachment_register(notifications.DECISION_LETTER, notifications.decision_letter_attachment)
+    # The home page: what an officer or chair, and a reviewer, should do next.
+    from .views import home_panels
+
+    home_panel_register("accreditation.partnership", order=10,
+                        template="accreditation/includes/home_partnership.html",
+                        context=home_panels.partnership_panel)
+    home_panel_register("accreditation.review", order=12,
+                        template="accreditation/includes/home_review.html",
+                        context=home_panels.review_panel)
