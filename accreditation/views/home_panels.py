@@ -80,6 +80,10 @@ def _partnership_home(user, partnership: Partnership, current: Cycle | None, ass
                     reverse("accreditation:deferral-sign-off", args=[a.pk]),
                     f"The officer has asked you to sign off. The review is on "
                     f"{_long(a.review_date)}, {when}."))
+            elif officer and a.pk in asked:
+                actions.append(Action(
+                    f"Your response to the areas of concern ({a.cycle}) is waiting for the "
+                    "chair's sign-off", respond, f"The review is on {_long(a.review_date)}, {when}."))
             elif officer:
                 actions.append(Action(
                     f"Respond to the areas of concern before your review on "
@@ -89,6 +93,11 @@ def _partnership_home(user, partnership: Partnership, current: Cycle | None, ass
                 actions.append(Action(f"Sign off and submit the {a.cycle} self-assessment",
                                       reverse("accreditation:assessment-sign-off", args=[a.pk]),
                                       "The officer has asked you to sign off."))
+            elif officer and sign_off_is_requested(a):
+                actions.append(Action(
+                    f"The {a.cycle} self-assessment is waiting for the chair's sign-off",
+                    reverse("accreditation:assessment-tasks", args=[a.pk]),
+                    f"Submit by {_long(a.cycle.submission_deadline)}."))
             elif officer:
                 tasks = task_list(a, user)
                 returned = a.submitted_at is not None
