@@ -51,14 +51,16 @@ def partnership_panel(request) -> dict | None:
     current = cycle_default(today=today)
     assessments = list(SelfAssessment.objects.filter(partnership__in=partnerships)
                        .select_related("cycle", "partnership").order_by("-cycle__year_start"))
+    deferred = [a for a in assessments if a.status == Status.DEFERRED]
     asked = set(DeferralResponse.objects.filter(
-        assessment__in=[a for a in assessments if a.status == Status.DEFERRED],
-        signed_off_at__isnull=True, sign_off_requested_at__isnull=False,
-    ).values_list("assessment_id", flat=True))
+        assessment__in=deferred, signed_off_at__isnull=True, sign_off_requested_at__isnull=False,
+    ).values_list("assessment_id", flat=True)) if deferred else set()
     decisions = {}
-    for decision in (Decision.objects.filter(assessment__in=assessments)
+    decided = [a for a in assessments if a.status != Status.DRAFT or a.submitted_at]
+    for decision in (Decision.objects.filter(assessment__in=decided)
                      .exclude(outcome=Decision.Outcome.RETURNED)
-                     .select_related("assessment__cycle").order_by("decided_at", "id")):
+                     .select_related("assessment__cycle").order_by("decided_at", "id")
+                     if decided else []):
         decisions[decision.assessment.partnership_id] = decision  # the latest wins
     homes = [_partnership_home(user, p, current, [a for a in assessments if a.partnership_id == p.pk],
                                asked, decisions.get(p.pk), today) for p in partnerships]

@@ -164,9 +164,10 @@ def test_walsall_is_reviewed_after_its_review_date_and_accredited(page, sign_in,
     pdf_url = page.get_by_role("link", name="Download the letter (PDF)").get_attribute("href")
     pdf = page.request.get(pdf_url)
     assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment; ")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
     assert "Walsall" in text
-    assert "£3,830,000 released" in re.sub(r"\s+", " ", text)
+    assert "will receive all of its £3,830,000 2002/03 NRF allocation" in re.sub(r"\s+", " ", text)
 
     assessment = SelfAssessment.objects.get(pk=west_midlands["walsall"].pk)
     assert (assessment.status, assessment.review_round) == ("accredited", 2)
