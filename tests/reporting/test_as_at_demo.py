@@ -13,6 +13,7 @@ import datetime as dt
 import io
 import re
 from collections import defaultdict
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -166,14 +167,16 @@ def test_the_drill_down_shows_the_decision_in_force_then(analyst):
 
 def test_export_as_at_sums_to_the_days_released(analyst):
     response = analyst.get(reverse("reporting:dashboard-export-csv"), {"as_at": "2002-03-01"})
-    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    text = b"".join(response.streaming_content).decode("utf-8")
     rows = list(csv.reader(io.StringIO(text)))
-    assert ["As at", "End of 1 March 2002"] in rows
-    at = next(n for n, row in enumerate(rows) if row and row[0] == "Authority")
-    table = [dict(zip(rows[at], row, strict=True)) for row in rows[at + 1:]]
-    released = sum(round(float(r["Released NRF 2002/03 (£)"]) * 100) for r in table)
+    assert rows[0][0] == "Authority"  # the header row first; the as-at date is in the metadata
+    table = [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+    released = sum(int(Decimal(r["Released NRF 2002/03 (£)"]) * 100) for r in table)
     assert released == sum(_released_by(MARCH_1).values()) == THREE_HUNDRED_MILLION - _walsall_held()
-    assert "as-at-20020301" in response["Content-Disposition"]
+    assert "20020301" in response["Content-Disposition"]
+    metadata_url = re.search(r"<([^>]+)>", response["Link"]).group(1)
+    metadata = analyst.get(metadata_url).json()
+    assert metadata["dc:temporal"]["@value"] == "2002-03-01"
 
 
 def test_api_as_at(demo, client):
