@@ -11,4 +11,5 @@ RUN pip install --no-cache-dir -e . \
 RUN useradd --create-home portal && mkdir -p /app/var/evidence && chown -R portal /app/var
 USER portal
 EXPOSE 8000
-CMD ["gunicorn", "lsp_portal.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "4"]
+# Sync workers, 4 (deploy/gunicorn.conf.py, docs/adr/0019-gunicorn-worker-model.md).
+CMD ["gunicorn", "lsp_portal.wsgi:application", "-c", "deploy/gunicorn.conf.py"]

@@ -17,6 +17,7 @@ def _register_pages():
     the membership page and the decision letter its emails attach."""
     from core.registry import (
         email_attachment_register,
+        home_panel_register,
         navigation_register,
         panel_register,
         tag_colours_register,
@@ -27,6 +28,7 @@ def _register_pages():
     from . import notifications, panels
     from .models import Decision, FundingState, GoRating, Rating, StakeholderView, Status
     from .review_selectors import NOT_STARTED, REVIEW_DUE
+    from .views.lsp_base import WAITING_FOR_SIGN_OFF
 
     navigation_register("Your partnership", "accreditation:home", order=10,
                         visible=holds_any_role(Role.LSP_OFFICER, Role.LSP_CHAIR))
@@ -43,6 +45,8 @@ def _register_pages():
         Status.RESPONSE_RECEIVED: "blue",
         Decision.Outcome.RETURNED: "purple",
         FundingState.UNDECIDED: "grey",
+        # a draft the officer has asked the chair to sign off
+        WAITING_FOR_SIGN_OFF: "yellow",
         # the reviewer's queue (and "not started" on the partnership's own page)
         NOT_STARTED: "grey",
         REVIEW_DUE: "red",
@@ -62,3 +66,12 @@ def _register_pages():
                    template="accreditation/includes/member_list_missing_sectors.html",
                    context=panels.member_list_missing_sectors)
     email_attachment_register(notifications.DECISION_LETTER, notifications.decision_letter_attachment)
+    # The home page: what an officer or chair, and a reviewer, should do next.
+    from .views import home_panels
+
+    home_panel_register("accreditation.partnership", order=10,
+                        template="accreditation/includes/home_partnership.html",
+                        context=home_panels.partnership_panel)
+    home_panel_register("accreditation.review", order=12,
+                        template="accreditation/includes/home_review.html",
+                        context=home_panels.review_panel)

@@ -43,16 +43,16 @@ class FundingEffect:
 
     def statement(self, state: str) -> str:
         """'Walsall will receive £x of its £y 2002/03 NRF allocation (67%) until a successful
-        review.'"""
-        return (
-            f"{self.area} will receive {pounds(self.released_pence)} of its "
-            f"{pounds(self.allocation_pence)} {self.year} {self.fund} allocation "
-            f"({percent(self.fraction)}) {UNTIL[state]}."
-        )
-
-    def amounts(self) -> str:
-        return (f"{pounds(self.released_pence)} released and {pounds(self.held_pence)} held "
-                f"of the {pounds(self.allocation_pence)} {self.year} {self.fund} allocation")
+        review; the other £z is held.' Each amount is stated once: all or none of an allocation
+        is said in words."""
+        allocation = (f"{pounds(self.allocation_pence)} {self.year} {self.fund} allocation "
+                      f"({percent(self.fraction)}) {UNTIL[state]}")
+        if self.held_pence == 0:
+            return f"{self.area} will receive all of its {allocation}."
+        if self.released_pence == 0:
+            return f"{self.area} will receive none of its {allocation}."
+        return (f"{self.area} will receive {pounds(self.released_pence)} of its {allocation}; "
+                f"the other {pounds(self.held_pence)} is held.")
 
 
 def funding_effects(*, assessment: SelfAssessment, funding_state: str) -> list[FundingEffect]:
@@ -148,7 +148,7 @@ def letter_compose(decision: Decision, *, effects: list[FundingEffect]) -> str:
     if outcome != Outcome.RETURNED:
         state = FundingState.DEFERRED if outcome == Outcome.DEFERRED else FundingState.ACCREDITED
         for effect in effects:
-            paras.append(f"{effect.statement(state)} That is {effect.amounts()}.")
+            paras.append(effect.statement(state))
     if decision.summary and decision.summary not in {"Accredited", "Deferred pending review"}:
         paras.append(decision.summary)
     paras += [

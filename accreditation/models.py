@@ -202,6 +202,8 @@ class RequirementResponse(TimeStampedModel):
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="The previous cycle's answer this one started from.",
     )
+    checked_at = models.DateTimeField(null=True, blank=True, help_text="When an officer confirmed "
+                                      "or edited an answer carried forward (until then: check again).")
 
     class Meta:
         ordering = ["assessment", "requirement__order"]
@@ -404,6 +406,7 @@ class AssessmentChange(models.Model):
         EVIDENCE_REMOVED = "evidence_removed", "Evidence removed"
         PROGRESS_SAVED = "progress_saved", "Progress on an area of concern saved"
         SIGN_OFF_REQUESTED = "sign_off_requested", "Chair asked to sign off"
+        ANSWER_CONFIRMED = "answer_confirmed", "Answer carried forward confirmed"
 
     assessment = models.ForeignKey(SelfAssessment, on_delete=models.CASCADE,
                                    related_name="changes")

@@ -112,6 +112,12 @@ def assessment_submission_blockers(
 
 
 
+def answer_needs_check(response: RequirementResponse) -> bool:
+    """An answer carried forward from the previous cycle that no officer has confirmed or
+    edited since: "Check again", not completed."""
+    return response.carried_forward_from_id is not None and response.checked_at is None
+
+
 def responses_with_evidence(assessment: SelfAssessment) -> list[RequirementResponse]:
     """The assessment's answers in requirement order, each with its requirement, the answer it
     was carried forward from, and its evidence files (oldest first)."""

@@ -154,13 +154,15 @@ def bulk_insert(url: str, rows: int) -> dict:
     import io
 
     now = timezone.now().isoformat()
-    data = io.StringIO("".join(f"{pk}\t{amount}\t{amount}\t{amount}\t1\tungoverned\tmanual\t\t{now}\n"
-                               for pk, amount in allocations))
+    today = timezone.localdate().isoformat()
+    data = io.StringIO("".join(f"{pk}\t{amount}\t{amount}\t{amount}\t1\tungoverned\tmanual\t\t{now}"
+                               f"\t{today}\n" for pk, amount in allocations))
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.copy_expert(
             "COPY funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) FROM STDIN", data)
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+            "FROM STDIN", data)
         copy_seconds = time.perf_counter() - started
         transaction.set_rollback(True)
     left = ReleaseEntry.objects.count()

@@ -44,3 +44,10 @@ def percentage(fraction: Decimal) -> Decimal:
 def percent(fraction: Decimal) -> str:
     """A fraction as people read it: Decimal("0.6700") -> "67%", Decimal("0.675") -> "67.5%"."""
     return f"{percentage(fraction):f}%"
+
+
+def apportion(total: int, count: int) -> list[int]:
+    """`total` pence in `count` equal shares, whole pence, largest remainder: the first
+    `total mod count` shares get the odd pennies."""
+    base, extra = divmod(total, count)
+    return [base + (1 if i < extra else 0) for i in range(count)]

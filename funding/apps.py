@@ -18,13 +18,19 @@ class FundingConfig(AppConfig):
 
 
 def _register_pages():
-    """This app's entries in core's service navigation."""
-    from core.registry import navigation_register
+    """This app's entries in core's service navigation and home page."""
+    from core.registry import home_panel_register, navigation_register
     from partnerships.models import Role
     from partnerships.permissions import holds_any_role
 
     navigation_register("Release policies", "funding:releasepolicy-list", order=50,
                         visible=holds_any_role(Role.NRU_ADMIN))
+    from .panels import partnership_money_panel
+
+    # An officer's or chair's partnership: money released and held.
+    home_panel_register("funding.partnership_money", order=25,
+                        template="funding/includes/home_partnership_money.html",
+                        context=partnership_money_panel)
 
 
 def _recompute_owed_for_transition(sender, *, assessment, event, **kwargs):

@@ -10,11 +10,12 @@ when asked, appends the correction.
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import TypedDict, cast
 
 from django.db import transaction
 from django.db.models import F, Max, Sum
+from django.utils import timezone
 
 from accreditation.models import AccreditationEvent
 from core import clock
@@ -30,6 +31,7 @@ from .models import (
     ReleaseEntry,
 )
 from .selectors import allocation_figures
+from .signals import ledger_changed
 
 logger = logging.getLogger(__name__)
 
@@ -185,11 +187,43 @@ def _plan(partnership_ids: list[int], *, policies=None) -> Plan:
     return Plan(differences, owed)
 
 
+def _effective_days(causes: list[Cause], owed: list[OwedRequest]) -> dict[tuple[str, int], date]:
+    """The day each cause takes effect, keyed ("event" | "change" | "request", id): an event's
+    own date (a decision's date), a policy change's day, an import's day (the request it
+    recorded). Two queries at most."""
+    days: dict[tuple[str, int], date] = {}
+    event_ids = {c.event_id for c in causes if c.event_id}
+    if event_ids:
+        days.update((("event", pk), day) for pk, day in AccreditationEvent.objects.filter(
+            pk__in=event_ids).values_list("pk", "effective_on"))
+    change_ids = {c.policy_change_id for c in causes if c.policy_change_id}
+    if change_ids:
+        days.update((("change", pk), timezone.localdate(at)) for pk, at in
+                    PolicyChange.objects.filter(pk__in=change_ids).values_list("pk", "changed_at"))
+    days.update((("request", r["id"]), timezone.localdate(r["requested_at"])) for r in owed)
+    return days
+
+
+def _effective_on(tied: Cause, days: dict[tuple[str, int], date], today: date) -> date:
+    """When an entry takes effect: its decision's date, its policy change's or import's day,
+    otherwise (an initial release, a repair, a recompute) the clock's today."""
+    if tied.event_id and ("event", tied.event_id) in days:
+        return days["event", tied.event_id]
+    if tied.policy_change_id and ("change", tied.policy_change_id) in days:
+        return days["change", tied.policy_change_id]
+    if (tied.cause == ReleaseEntry.Cause.ALLOCATION_CHANGE and tied.request_id
+            and ("request", tied.request_id) in days):
+        return days["request", tied.request_id]
+    return today
+
+
 def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEntry]:
     now = clock.now()
+    today = clock.today()
+    tied_causes = [cause or _cause_for(d, plan.owed) for d in plan.differences]
+    days = _effective_days(tied_causes, plan.owed) if plan.differences else {}
     entries = []
-    for d in plan.differences:
-        tied = cause or _cause_for(d, plan.owed)
+    for d, tied in zip(plan.differences, tied_causes, strict=True):
         entries.append(ReleaseEntry(
             allocation=d.allocation,
             amount_pence=d.amount_pence,
@@ -204,8 +238,13 @@ def _post(plan: Plan, *, cause: Cause | None, note: str = "") -> list[ReleaseEnt
             reconcile_run_id=tied.reconcile_run_id,
             note=note[:300],
             created_at=now,
+            effective_on=_effective_on(tied, days, today),
         ))
     ReleaseEntry.objects.bulk_create(entries)
+    if entries:
+        # Reporting warms the dashboard's figures once this commits (reporting.apps).
+        ledger_changed.send(sender=ReleaseEntry,
+                            allocation_ids=[entry.allocation_id for entry in entries])
     settled = [r["id"] for r in plan.owed]
     if settled:
         RecomputeRequest.objects.filter(pk__in=settled, completed_at__isnull=True).update(

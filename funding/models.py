@@ -40,6 +40,28 @@ class FinancialYear(models.Model):
         return self.label
 
 
+class PublishedTotal(models.Model):
+    """A fund's national total for a year as published (the NRF's £200m / £300m / £400m).
+    Illustrative allocations make up the difference between it and the real figures
+    (docs/adr/0006-reference-data-and-illustrative-figures.md); an import re-shares them so the
+    total still holds (reporting/import_write.py)."""
+
+    fund = models.ForeignKey(Fund, on_delete=models.PROTECT, related_name="+")
+    year = models.ForeignKey(FinancialYear, on_delete=models.PROTECT, related_name="+")
+    amount_pence = models.BigIntegerField()
+
+    class Meta:
+        ordering = ["fund", "year"]
+        constraints = [
+            models.UniqueConstraint(fields=["fund", "year"], name="one_published_total_per_fund_year"),
+            models.CheckConstraint(name="published_total_not_negative",
+                                   condition=Q(amount_pence__gte=0)),
+        ]
+
+    def __str__(self):
+        return f"{self.fund} {self.year}: {self.amount_pence} pence"
+
+
 def _fraction_field(help_text: str):
     return models.DecimalField(
         max_digits=5, decimal_places=4,
@@ -264,13 +286,26 @@ class ReleaseEntry(models.Model):
     request = models.ForeignKey(RecomputeRequest, null=True, blank=True,
                                 on_delete=models.PROTECT, related_name="release_entries")
     note = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(default=clock.now, db_index=True)
+    created_at = models.DateTimeField(default=clock.now, db_index=True,
+                                      help_text="When it was recorded.")
+    effective_on = models.DateField(
+        default=clock.today,
+        help_text="The date it takes effect: its decision's date, its policy change's or "
+                  "import's date, otherwise the day it was recorded (a repair, a recompute).",
+    )
 
     objects = ReleaseEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name_plural = "release entries"
+        indexes = [
+            # The position as at a date: an allocation's entries effective on or before it
+            # (funding.selectors.allocation_figures, reporting.dashboard); amount_pence is read
+            # from the index itself on PostgreSQL.
+            models.Index(fields=["allocation", "effective_on"], include=["amount_pence"],
+                         name="releaseentry_as_at_idx"),
+        ]
         constraints = [
             models.CheckConstraint(name="release_entry_not_zero", condition=~Q(amount_pence=0)),
         ]

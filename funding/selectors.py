@@ -2,7 +2,7 @@
 (`partnerships.selectors.partnerships_visible_to`); these never widen what they are given."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
@@ -32,13 +32,17 @@ else:
 
 
 def allocation_figures(
-    *, allocations: QuerySet[Allocation] | None = None
+    *, allocations: QuerySet[Allocation] | None = None, as_at: date | None = None
 ) -> QuerySet[AllocationWithFigures]:
     """Each allocation with `released_pence` (the ledger's sum, 0 when empty) and `held_pence`
-    (allocation less released), computed by the database."""
+    (allocation less released), computed by the database. With `as_at`, released counts only
+    the entries effective on or before that day (the position at the end of it)."""
     allocations = Allocation.objects.all() if allocations is None else allocations
+    ledger = ReleaseEntry.objects.filter(allocation=OuterRef("pk"))
+    if as_at is not None:
+        ledger = ledger.filter(effective_on__lte=as_at)
     ledger = (
-        ReleaseEntry.objects.filter(allocation=OuterRef("pk"))
+        ledger
         .order_by()
         .values("allocation")
         .annotate(total=Sum("amount_pence"))
@@ -83,27 +87,50 @@ _STATE_LABELS = {
 }
 
 
-def partnership_funding_summary(*, partnership: Partnership) -> FundingSummary:
+NOTHING_RELEASED = "Nothing released yet"
+
+
+def _bases_on(partnership: Partnership, day: date) -> dict[int, tuple[str, Decimal]]:
+    """Each allocation's (why, fraction) at the end of `day`: those of its latest entry
+    effective by then (one query)."""
+    bases = {}
+    for allocation_id, state, fraction in (
+        ReleaseEntry.objects.filter(allocation__partnership=partnership, effective_on__lte=day)
+        .order_by("allocation_id", "effective_on", "id")
+        .values_list("allocation_id", "funding_state", "fraction")
+    ):
+        bases[allocation_id] = (_STATE_LABELS.get(state, state), fraction)
+    return bases
+
+
+def partnership_funding_summary(*, partnership: Partnership,
+                                as_at: date | None = None) -> FundingSummary:
     """Every allocation of the partnership with released, held and provenance, the share the
-    rule gives it now and why, and whether a recompute is owed (for a banner)."""
+    rule gives it now and why, and whether a recompute is owed (for a banner). With `as_at`,
+    released and the share are those of the entries effective by the end of that day."""
     allocations = list(
         allocation_figures(
             allocations=Allocation.objects.filter(partnership=partnership)
             .select_related("fund", "year", "source")
-            .order_by("year__start_year", "fund__code")
+            .order_by("year__start_year", "fund__code"),
+            as_at=as_at,
         )
     )
     resolver = FractionResolver.load([partnership.pk])
+    bases_then = _bases_on(partnership, as_at) if as_at is not None else {}
     lines = []
     for allocation in allocations:
         basis = resolver.basis(allocation)
         label = "Own share set by policy" if basis.overridden else _STATE_LABELS[basis.state]
+        fraction = basis.fraction
+        if as_at is not None:
+            label, fraction = bases_then.get(allocation.pk, (NOTHING_RELEASED, Decimal(0)))
         lines.append(AllocationLine(
             allocation=allocation,
             amount_pence=allocation.amount_pence,
             released_pence=allocation.released_pence,
             held_pence=allocation.held_pence,
-            fraction=basis.fraction,
+            fraction=fraction,
             basis=label,
         ))
     owed_since = (
@@ -127,6 +154,7 @@ def partnership_funding_summary(*, partnership: Partnership) -> FundingSummary:
 class TimelineItem:
     entry: ReleaseEntry
     at: datetime
+    effective_on: date
     allocation_label: str
     amount_pence: int
     released_pence: int
@@ -165,11 +193,16 @@ def _cause_text(entry: ReleaseEntry) -> str:
     return "recomputed by an administrator"
 
 
-def partnership_funding_timeline(*, partnership: Partnership) -> list[TimelineItem]:
-    """The partnership's ledger entries, newest first, each with its cause in words:
+def partnership_funding_timeline(*, partnership: Partnership,
+                                 as_at: date | None = None) -> list[TimelineItem]:
+    """The partnership's ledger entries (with `as_at`, those effective by the end of that day),
+    newest first, each with its cause in words:
     "decision deferred by <reviewer> → £x released, £y held"."""
+    entries = ReleaseEntry.objects.filter(allocation__partnership=partnership)
+    if as_at is not None:
+        entries = entries.filter(effective_on__lte=as_at)
     entries = (
-        ReleaseEntry.objects.filter(allocation__partnership=partnership)
+        entries
         .select_related("allocation__fund", "allocation__year", "event",
                         "policy_change__changed_by", "reconcile_run")
         .order_by("-created_at", "-id")
@@ -182,6 +215,7 @@ def partnership_funding_timeline(*, partnership: Partnership) -> list[TimelineIt
         items.append(TimelineItem(
             entry=entry,
             at=entry.created_at,
+            effective_on=entry.effective_on,
             allocation_label=f"{entry.allocation.fund.code} {entry.allocation.year.label}",
             amount_pence=entry.amount_pence,
             released_pence=released,

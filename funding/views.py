@@ -1,5 +1,7 @@
 """Release policy pages for NRU administrators: authorise, bind, call one service, redirect."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
@@ -12,6 +14,7 @@ from core.money import percent
 from partnerships.models import Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
+from .as_at import as_at_read
 from .basis import fund_years_without_policy
 from .forms import ReleaseOverrideForm, ReleasePolicyForm, as_fraction, as_percent
 from .policies import release_policy_change, release_policy_change_plan
@@ -217,21 +220,24 @@ def _cause_link(item: TimelineItem, *, audience: str, is_admin: bool,
     return None
 
 
-def timeline_with_links(*, user, partnership) -> list[tuple[TimelineItem, tuple[str, str] | None]]:
-    """The partnership's funding timeline, each movement with the page behind it that `user`
-    may open (or None): for the funding page and the NRU drill-down alike."""
+def timeline_with_links(*, user, partnership, as_at: date | None = None,
+                        ) -> list[tuple[TimelineItem, tuple[str, str] | None]]:
+    """The partnership's funding timeline (with `as_at`, up to the end of that day), each
+    movement with the page behind it that `user` may open (or None): for the funding page and
+    the NRU drill-down alike."""
     audience = _audience(user, partnership)
     is_admin = user_has_role(user, Role.NRU_ADMIN)
     return [
         (item, _cause_link(item, audience=audience, is_admin=is_admin, partnership=partnership))
-        for item in partnership_funding_timeline(partnership=partnership)
+        for item in partnership_funding_timeline(partnership=partnership, as_at=as_at)
     ]
 
 
 class PartnershipFundingView(LoginRequiredMixin, TemplateView):
     """A partnership's allocations with released, held and provenance, and every movement of
-    released money tied to what caused it. Its officers and chair, its region's reviewers and
-    NRU staff (`partnerships_visible_to`); 404 for anyone else."""
+    released money tied to what caused it, as at the end of a day (`as_at`, default today).
+    Its officers and chair, its region's reviewers and NRU staff (`partnerships_visible_to`);
+    404 for anyone else."""
 
     template_name = "funding/partnership_funding.html"
 
@@ -244,8 +250,9 @@ class PartnershipFundingView(LoginRequiredMixin, TemplateView):
     def get_context_data(self, **kwargs):
         user, partnership = self.request.user, self.partnership
         audience = _audience(user, partnership)
-        summary = partnership_funding_summary(partnership=partnership)
-        timeline = timeline_with_links(user=user, partnership=partnership)
+        as_at = as_at_read(self.request.GET)
+        summary = partnership_funding_summary(partnership=partnership, as_at=as_at.past)
+        timeline = timeline_with_links(user=user, partnership=partnership, as_at=as_at.past)
         back = {
             "lsp": (reverse("accreditation:home"), "Back to your partnership"),
             "reviewer": (reverse("review:queue"), "Back to the review queue"),
@@ -259,5 +266,6 @@ class PartnershipFundingView(LoginRequiredMixin, TemplateView):
             sources=sorted(sources, key=lambda source: source.key),
             timeline=timeline,
             back=back,
+            as_at=as_at,
             **kwargs,
         )

@@ -43,6 +43,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 from core.models import Provenance, Source
+from core.money import apportion
 from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest, RegionalBudget
 from funding.outbox import recompute_request
 from partnerships.models import Partnership, Region
@@ -103,13 +104,6 @@ def budgets_read(directory: Path, sources: dict[str, str], problems: Problems) -
 # --- the NRF figures ------------------------------------------------------------------------
 
 
-def apportion(total: int, count: int) -> list[int]:
-    """`total` pence in `count` equal shares, whole pence, largest remainder: the first
-    `total mod count` shares get the odd pennies."""
-    base, extra = divmod(total, count)
-    return [base + (1 if i < extra else 0) for i in range(count)]
-
-
 def _ratio_scaled(pence: int, from_year: int, to_year: int) -> int:
     exact = Decimal(pence * NRF_RATIO[to_year]) / Decimal(NRF_RATIO[from_year])
     return int(exact.quantize(Decimal(1), rounding=ROUND_HALF_UP))
@@ -164,6 +158,35 @@ def nrf_figures(areas: list[Area], problems: Problems) -> dict[tuple[str, int], 
     return figures
 
 
+def _illustrative_around_imports(
+    figures: dict[tuple[str, int], Figure], imported: dict[tuple[int, int], int], *,
+    partnerships: dict[str, Partnership], years: dict[int, FinancialYear],
+) -> dict[tuple[str, int], Figure]:
+    """The figures with each year's illustrative ones re-shared around the figures an NRU
+    import set (which are kept), so the national total still holds: the same equal shares, in
+    name order, that the import itself re-shares to (reporting/import_reshare.py). Where the
+    imports leave no room, the shipped illustrative figures are written as they are."""
+    if not imported:
+        return figures
+    figures = dict(figures)
+    for year in NRF_YEARS:
+        kept = {name for name, p in partnerships.items() if (p.pk, years[year].pk) in imported}
+        if not kept:
+            continue
+        illustrative = sorted(name for (name, y), f in figures.items()
+                              if y == year and name not in kept
+                              and f.provenance == Provenance.ILLUSTRATIVE)
+        real = sum(f.pence for (name, y), f in figures.items() if y == year and name not in kept
+                   and f.provenance != Provenance.ILLUSTRATIVE)
+        remainder = (NRF_NATIONAL_TOTAL_PENCE[year] - real
+                     - sum(imported[partnerships[name].pk, years[year].pk] for name in kept))
+        if not illustrative or remainder < 0:
+            continue
+        for name, pence in zip(illustrative, apportion(remainder, len(illustrative)), strict=True):
+            figures[name, year] = Figure(pence, Provenance.ILLUSTRATIVE, None, ILLUSTRATIVE_NOTE)
+    return figures
+
+
 # --- writing --------------------------------------------------------------------------------
 
 
@@ -174,10 +197,11 @@ def allocations_write(
 ) -> set[Partnership]:
     """Every NRF allocation; returns the partnerships whose existing allocations changed."""
     changed_partnerships = set()
-    imported = {
-        (a.partnership_id, a.year_id): a.provenance
-        for a in Allocation.objects.filter(fund=funds["NRF"], imported_at__isnull=False)
-    }
+    imported_rows = Allocation.objects.filter(fund=funds["NRF"], imported_at__isnull=False)
+    imported = {(a.partnership_id, a.year_id): a.provenance for a in imported_rows}
+    figures = _illustrative_around_imports(
+        figures, {(a.partnership_id, a.year_id): a.amount_pence for a in imported_rows},
+        partnerships=partnerships, years=years)
     for (area_name, start), figure in sorted(figures.items()):
         partnership = partnerships[area_name]
         if (partnership.pk, years[start].pk) in imported:

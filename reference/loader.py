@@ -37,7 +37,7 @@ from .areas import Area, areas_read, areas_write, regions_write
 from .common import DATA_DIR, LoadSummary, Problems, ReferenceDataError
 from .floor_targets import FloorTargetRow, floor_targets_read, floor_targets_write
 from .sources import sources_read, sources_write
-from .years import funds_write, release_in_full_policies_write, years_write
+from .years import funds_write, published_totals_write, release_in_full_policies_write, years_write
 
 
 @dataclass
@@ -71,6 +71,7 @@ def _write(data: ReferenceData, summary: LoadSummary) -> None:
     funds = funds_write(summary)
     years = years_write(summary)
     release_in_full_policies_write(funds, years, summary)
+    published_totals_write(funds, years, summary)
     changed = allocations_write(data.figures, partnerships=partnerships, funds=funds, years=years,
                                 sources=sources, summary=summary)
     budgets_write(data.budgets, regions=regions, funds=funds, years=years, sources=sources,

@@ -8,7 +8,7 @@ Financial years run to 2004/05 because the CEF regional budgets cover 2003/04 an
 from datetime import date
 from decimal import Decimal
 
-from funding.models import FinancialYear, Fund, ReleasePolicy
+from funding.models import FinancialYear, Fund, PublishedTotal, ReleasePolicy
 
 from .common import LoadSummary, upsert
 
@@ -50,6 +50,15 @@ def years_write(summary: LoadSummary) -> dict[int, FinancialYear]:
         })
         summary.record("financial years", outcome)
     return years
+
+
+def published_totals_write(funds: dict[str, Fund], years: dict[int, FinancialYear],
+                           summary: LoadSummary) -> None:
+    """The NRF's published national totals, which illustrative figures make up to."""
+    for start, pence in NRF_NATIONAL_TOTAL_PENCE.items():
+        _, outcome = upsert(PublishedTotal, {"fund": funds["NRF"], "year": years[start]},
+                            {"amount_pence": pence})
+        summary.record("published totals", outcome)
 
 
 def release_in_full_policies_write(funds: dict[str, Fund], years: dict[int, FinancialYear],

@@ -1,12 +1,16 @@
 """The read API (`/api/v1/`): the same figures as the NRU dashboard and the published decisions,
 through the same selectors and the same scoping.
 
-Partnerships and allocations need an NRU analyst's or administrator's token (`Authorization:
-Token <key>`; an administrator issues tokens in the admin pages or with `manage.py
-drf_create_token <email>`): without one 401, with a token of someone else 404, as the pages
-answer. Decisions are open: anyone gets the cycles whose announcement date has come, NRU staff
-every cycle. Amounts are whole pence; lists are paginated 50 to a page.
+`/api/v1/` lists the endpoints, the schema and the documentation page. Partnerships and
+allocations need an NRU analyst's or administrator's token (`Authorization: Token <key>`, made
+by an NRU administrator on the service's API tokens page) or, in the browser, an NRU staff
+member's session (`reporting/api_auth.py`): without either 401, as someone without an NRU role
+404, as the pages answer. Decisions are open: anyone gets the cycles whose announcement date has
+come, NRU staff every cycle. Amounts are whole pence; lists are paginated, 50 to a page unless
+`page_size` (at most 200) says otherwise.
 """
+
+from dataclasses import replace
 
 from django import forms
 from django.core.validators import slug_re
@@ -16,16 +20,20 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, NotFound, ValidationError
 from rest_framework.generics import ListAPIView
-from rest_framework.pagination import PageNumberPagination
 from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
 
 from accreditation.models import Cycle
 from core import clock
 from core.models import Provenance
+from funding.as_at import as_at_read
 from partnerships.models import NATIONAL_ROLES, Region
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import dashboard, published
+from . import dashboard, dashboard_choices, published
+from .api_auth import Pagination
 from .dashboard_forms import DashboardFilterForm
 
 
@@ -34,19 +42,62 @@ class NruOnly(BasePermission):
 
     def has_permission(self, request, view):
         if not request.user or not request.user.is_authenticated:
-            raise NotAuthenticated("Send an NRU staff token: Authorization: Token <key>.")
+            raise NotAuthenticated("Send an NRU staff token (Authorization: Token <key>), or "
+                                   "sign in to the service as NRU staff.")
         if not user_has_role(request.user, *NATIONAL_ROLES):
             raise NotFound()
         return True
 
 
-class Pagination(PageNumberPagination):
-    page_size = 50
-
-
 def _is_nru(request) -> bool:
     return bool(request.user and request.user.is_authenticated
                 and user_has_role(request.user, *NATIONAL_ROLES))
+
+
+# --- The index ---------------------------------------------------------------------------------
+
+
+class EndpointSerializer(serializers.Serializer):
+    url = serializers.URLField()
+    description = serializers.CharField()
+    access = serializers.CharField()
+
+
+class IndexSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    version = serializers.CharField()
+    endpoints = serializers.DictField(child=EndpointSerializer())
+    schema = serializers.URLField()
+    documentation = serializers.URLField()
+    page_size = serializers.IntegerField()
+    max_page_size = serializers.IntegerField()
+
+
+ENDPOINTS = [
+    ("partnerships", "reporting_api:partnership-list",
+     "Partnerships with their authority and region.", "NRU staff: token or session"),
+    ("allocations", "reporting_api:allocation-list",
+     "One fund and year's allocations with released, held and status.",
+     "NRU staff: token or session"),
+    ("decisions", "reporting_api:decision-list",
+     "One cycle's published decisions with each partnership's NRF allocation.",
+     "Everyone, for announced cycles; NRU staff, every cycle"),
+]
+
+
+class ApiIndexView(APIView):
+    """What the API offers: its endpoints, its schema and its documentation page."""
+
+    @extend_schema(responses=IndexSerializer)
+    def get(self, request):
+        return Response({
+            "name": "LSP Portal read API", "version": "1",
+            "endpoints": {key: {"url": reverse(name, request=request), "description": text,
+                                "access": access} for key, name, text, access in ENDPOINTS},
+            "schema": reverse("reporting_api:schema", request=request),
+            "documentation": reverse("reporting_api:docs", request=request),
+            "page_size": Pagination.page_size, "max_page_size": Pagination.max_page_size,
+        })
 
 
 # --- Partnerships -------------------------------------------------------------------------------
@@ -110,17 +161,24 @@ class AllocationSerializer(serializers.Serializer):
 
 ALLOCATION_PARAMETERS = [
     OpenApiParameter("fund", str, description="Fund code (default NRF)."),
-    OpenApiParameter("year", str, description="Financial year like 2002/03 (default 2002/03)."),
+    OpenApiParameter("year", str, description="Financial year like 2002/03 (default 2002/03, or "
+                     "the fund's first year with figures). Only years with the fund's "
+                     "allocations or budgets are accepted."),
     OpenApiParameter("region", str, description="A region's slug."),
     OpenApiParameter("status", str, enum=[v for v, _ in dashboard.STATUS_CHOICES]),
     OpenApiParameter("provenance", str, enum=[v for v, _ in Provenance.choices]),
     OpenApiParameter("sort", str, enum=list(dashboard.SORT_FIELDS)),
     OpenApiParameter("order", str, enum=["asc", "desc"]),
+    OpenApiParameter("as_at", OpenApiTypes.DATE,
+                     description="Released, held and status as they stood at the end of this "
+                                 "day (YYYY-MM-DD; default today): not before the first "
+                                 "financial year, not after today."),
 ]
 
 
 class AllocationListView(ListAPIView):
-    """One fund and year's allocations with released, held and status: the dashboard's table."""
+    """One fund and year's allocations with released, held and status: the dashboard's table,
+    as at the end of a day with `as_at`."""
 
     serializer_class = AllocationSerializer
     permission_classes = [NruOnly]
@@ -132,19 +190,24 @@ class AllocationListView(ListAPIView):
 
     def _checked(self):
         if not hasattr(self, "_request_checked"):
-            funds, years = dashboard.funds_and_years()
             params = self.request.query_params
-            form = DashboardFilterForm(params, funds=funds, years=years,
+            # Only fund-years with allocations or budgets (reporting/dashboard_choices.py).
+            choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
+            form = DashboardFilterForm(params, funds=choice.funds, years=choice.years,
                                        regions=list(Region.objects.all()))
             if not form.is_valid():
                 raise ValidationError({k: [str(e) for e in v] for k, v in form.errors.items()})
-            fund = next((f for f in funds if f.code == form.value("fund", dashboard.DEFAULT_FUND)),
-                        None)
-            year = next((y for y in years if y.label == form.value("year", dashboard.DEFAULT_YEAR)),
-                        None)
+            fund, year = choice.fund, choice.year
             if fund is None or year is None:
                 raise NotFound("No allocations for that fund and year.")
-            self._request_checked = (dashboard.dashboard_scope(fund=fund, year=year), form)
+            as_at = as_at_read(params, earliest=min((y.starts_on for y in choice.years), default=None),
+                               earliest_known=True)
+            if as_at.error:
+                raise ValidationError({"as_at": [as_at.error]})
+            scope = dashboard.dashboard_scope(fund=fund, year=year)
+            if as_at.past is not None:
+                scope = replace(scope, as_at=as_at.past)
+            self._request_checked = (scope, form)
         return self._request_checked
 
     def get_serializer_context(self):
@@ -248,5 +311,6 @@ class ApiDocsView(TemplateView):
                     "parameters": operation.get("parameters", []),
                     "auth": "tokenAuth" in str(operation.get("security", "")),
                 })
-        context.update(schema=schema, endpoints=endpoints)
+        context.update(schema=schema, endpoints=endpoints, page_size=Pagination.page_size,
+                       max_page_size=Pagination.max_page_size)
         return context

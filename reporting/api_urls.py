@@ -6,6 +6,7 @@ from . import api
 app_name = "reporting_api"
 
 urlpatterns = [
+    path("v1/", api.ApiIndexView.as_view(), name="index"),
     path("v1/partnerships/", api.PartnershipListView.as_view(), name="partnership-list"),
     path("v1/allocations/", api.AllocationListView.as_view(), name="allocation-list"),
     path("v1/decisions/", api.DecisionListView.as_view(), name="decision-list"),

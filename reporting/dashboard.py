@@ -9,9 +9,14 @@ that governs the fund and year (`ReleasePolicy.governing_cycle`). A fund-year wh
 governing cycle releases everything; its status column then shows the cycle of the same financial
 year, if there is one, marked as not governing the money. A fund-year with no policy at all
 releases nothing, and the page says "No release policy yet".
+
+As at a past day (`DashboardScope.as_at`, ADR 0021) released counts the entries effective by the
+end of it, and the status is the decision in force then (`funding.as_at.funding_state_on`), in
+the same queries.
 """
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from django.db.models import (
     BigIntegerField,
@@ -31,6 +36,7 @@ from django.db.models.functions import Coalesce
 from accreditation.models import Cycle, FundingState, SelfAssessment
 from accreditation.selectors import assessments_visible_to
 from core.models import Provenance
+from funding.as_at import decided_by, funding_state_on, partnership_state_on
 from funding.models import (
     Allocation,
     FinancialYear,
@@ -76,6 +82,9 @@ class DashboardScope:
     year: FinancialYear
     cycle: Cycle | None
     cycle_governs: bool
+    # A past day: the figures and statuses as they stood at the end of it (entries and
+    # decisions effective by then). None: as they stand now.
+    as_at: date | None = None
 
 
 @dataclass(frozen=True)
@@ -159,6 +168,9 @@ def _with_status(allocations: QuerySet[Allocation], scope: DashboardScope) -> Qu
     JOIN on its one assessment in that cycle (undecided without one)."""
     if scope.cycle is None:
         return allocations.annotate(status=Value(NO_CYCLE, output_field=CharField()))
+    if scope.as_at is not None:
+        return allocations.annotate(status=partnership_state_on(scope.as_at,
+                                                                cycle_id=scope.cycle.pk))
     return allocations.annotate(
         cycle_assessment=FilteredRelation(
             "partnership__assessments",
@@ -172,7 +184,8 @@ def _with_status(allocations: QuerySet[Allocation], scope: DashboardScope) -> Qu
 def allocations_for_dashboard(scope: DashboardScope) -> QuerySet[Allocation]:
     """The fund-year's allocations with `released_pence`, `held_pence` and `status` annotated."""
     return _with_status(
-        allocation_figures(allocations=Allocation.objects.filter(fund=scope.fund, year=scope.year)),
+        allocation_figures(allocations=Allocation.objects.filter(fund=scope.fund, year=scope.year),
+                           as_at=scope.as_at),
         scope,
     )
 
@@ -212,7 +225,10 @@ def dashboard_page_rows(scope: DashboardScope, *, filters: TableFilters, sort: s
 
 
 def _scope_key(scope: DashboardScope) -> tuple:
-    return scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle is not None else 0
+    # The day is part of the key: a past day's figures are cached like today's, under the same
+    # figures version, which any change (a back-dated entry included) moves.
+    return (scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle is not None else 0,
+            scope.as_at.isoformat() if scope.as_at else "")
 
 
 def _filters_key(filters: TableFilters) -> tuple:
@@ -220,7 +236,10 @@ def _filters_key(filters: TableFilters) -> tuple:
 
 
 def _ledger(scope: DashboardScope) -> QuerySet[ReleaseEntry]:
-    return ReleaseEntry.objects.filter(allocation__fund=scope.fund, allocation__year=scope.year)
+    entries = ReleaseEntry.objects.filter(allocation__fund=scope.fund, allocation__year=scope.year)
+    if scope.as_at is not None:
+        entries = entries.filter(effective_on__lte=scope.as_at)
+    return entries
 
 
 def dashboard_headline(scope: DashboardScope, *, regions: list[Region],
@@ -299,7 +318,16 @@ def _regions_with_figures(scope: DashboardScope) -> list[Region]:
             for p in Provenance
         },
     }
-    if scope.cycle is not None:
+    if scope.cycle is not None and scope.as_at is not None:
+        # Decided by the end of a past day: from the decisions effective by then (each kind an
+        # uncorrelated subquery, hashed once; an accreditation is final).
+        accredited, deferred = (
+            Q(fund_year_allocation__partnership_id__in=decided_by(
+                scope.as_at, cycle_id=scope.cycle.pk, outcome=outcome))
+            for outcome in (FundingState.ACCREDITED, FundingState.DEFERRED))
+        counts["accredited"] = Count("fund_year_allocation", filter=accredited)
+        counts["deferred"] = Count("fund_year_allocation", filter=deferred & ~accredited)
+    elif scope.cycle is not None:
         assessment = "authorities__partnership__assessments"
         annotations["cycle_assessment"] = FilteredRelation(
             assessment, condition=Q(**{f"{assessment}__cycle": scope.cycle}))
@@ -335,12 +363,18 @@ def reconcile_state() -> ReconcileState:
 # --- Drill-down ---------------------------------------------------------------------------------
 
 
-def partnership_assessments(partnership: Partnership, *, user) -> QuerySet[SelfAssessment]:
+def partnership_assessments(partnership: Partnership, *, user,
+                            as_at: date | None = None) -> QuerySet[SelfAssessment]:
     """The partnership's self-assessments the user may read (`assessments_visible_to`: NRU
-    staff see one once it has been submitted), newest cycle first, with their decisions."""
-    return (
+    staff see one once it has been submitted), newest cycle first, with their decisions. With
+    `as_at`, each has `funding_state_then`: its decision in force at the end of that day."""
+    assessments = (
         assessments_visible_to(user).filter(partnership=partnership)
         .select_related("cycle")
         .prefetch_related("decisions__concerns__requirement", "decisions__decided_by")
         .order_by("-cycle__year_start")
     )
+    if as_at is not None:
+        assessments = assessments.annotate(
+            funding_state_then=funding_state_on(as_at, assessment=OuterRef("pk")))
+    return assessments

@@ -48,6 +48,11 @@ class DashboardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["fund"].choices = [(f.code, f"{f.code} – {f.name}") for f in funds]
         self.fields["year"].choices = [(y.label, y.label) for y in years]
+        if years:  # the chosen fund's years with figures (reporting/dashboard_choices.py)
+            labels = ", ".join(y.label for y in years)
+            self.fields["year"].error_messages["invalid_choice"] = (
+                f"Select a financial year from the list: the fund has figures for {labels}"  # noqa: S608 (not SQL)
+            )
         self.fields["region"].choices = [("", "All regions"), *((r.slug, r.name) for r in regions)]
     def full_clean(self):
         super().full_clean()

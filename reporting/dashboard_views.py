@@ -4,14 +4,21 @@ NRU analysts and administrators only; anyone else signed in gets 404 (the pages 
 for them), anyone signed out is sent to sign in. The import is for administrators only.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponseBadRequest,
+    JsonResponse,
+    QueryDict,
+    StreamingHttpResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views import View
@@ -19,18 +26,22 @@ from django.views.generic import TemplateView
 
 from core.errors import ApplicationError
 from core.models import Provenance
+from funding.as_at import AsAt, as_at_read
 from funding.selectors import partnership_funding_summary
 from funding.views import timeline_with_links
 from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import partnerships_visible_to, user_has_role
 
-from . import charts, dashboard, exports
+from . import charts, csvw, dashboard, dashboard_choices, exports
 from .dashboard_forms import AllocationUploadForm, DashboardFilterForm
-from .import_file import allocations_preview
+from .import_file import allocations_preview, import_choices, import_template_csv
+from .import_reshare import national_total_note
 from .import_rows import SESSION_KEY, ImportFileError, ImportPreview
 from .import_write import allocations_import
 
 PAGE_SIZE = 50
+# The as-at form's parameters: the day as YYYY-MM-DD, or the GOV.UK date input's three fields.
+AS_AT_NAMES = ("as_at", "as_at_0", "as_at_1", "as_at_2")
 
 
 class NruOnlyMixin(LoginRequiredMixin):
@@ -71,24 +82,26 @@ class TableRequest:
     filters: dashboard.TableFilters
     sort: str
     descending: bool
+    as_at: AsAt
+    budgets_only: bool = False  # regional budgets and no allocations (dashboard_choices.py)
+    published_total_pence: int | None = None
 
     @property
     def region_name(self) -> str:
         return next((r.name for r in self.regions if r.slug == self.filters.region), "")
 
 
-def _pick(items, attribute: str, wanted: str, default: str):
-    by_key = {getattr(item, attribute): item for item in items}
-    return by_key.get(wanted) or by_key.get(default) or (items[0] if items else None)
-
-
 def table_request(params: QueryDict) -> TableRequest:
     """Read the fund, year, filters and sort from the query string. Anything not valid is
     reported by the form and left out; it never fails the page."""
-    funds, years = dashboard.funds_and_years()
-    fund = _pick(funds, "code", params.get("fund", ""), dashboard.DEFAULT_FUND)
-    year = _pick(years, "label", params.get("year", ""), dashboard.DEFAULT_YEAR)
+    # Only the fund-years with allocations or budgets are offered (reporting/dashboard_choices.py).
+    choice = dashboard_choices.chosen(params.get("fund", ""), params.get("year", ""))
+    fund, year, funds, years = choice.fund, choice.year, choice.funds, choice.years
+    as_at = as_at_read(params, earliest=min((y.starts_on for y in years), default=None),
+                       earliest_known=True)
     scope = dashboard.dashboard_scope(fund=fund, year=year) if fund and year else None
+    if scope is not None and as_at.past is not None:
+        scope = replace(scope, as_at=as_at.past)
     regions = list(dashboard.dashboard_regions(scope)) if scope else []
     effective = {"fund": getattr(fund, "code", ""), "year": getattr(year, "label", "")}
     data = None
@@ -111,6 +124,8 @@ def table_request(params: QueryDict) -> TableRequest:
     return TableRequest(
         form=form, scope=scope, funds=funds, years=years, regions=regions, filters=filters,
         sort=form.value("sort", dashboard.DEFAULT_SORT), descending=form.value("order") == "desc",
+        budgets_only=choice.budgets_only, published_total_pence=choice.published_total_pence,
+        as_at=as_at,
     )
 
 
@@ -148,11 +163,13 @@ DRILLDOWN_MARKER = "drill-down-slug"
 PROVENANCE_LABELS = dict(Provenance.choices)
 
 
-def _for_display(rows: list[dict]) -> list[dict]:
+def _for_display(rows: list[dict], as_at: AsAt) -> list[dict]:
     """The page's rows (`dashboard.dashboard_page_rows`), each with `drilldown_href` (one
-    `reverse` for the page rather than one per row, the slug put in its place) and the label of
-    its provenance."""
+    `reverse` for the page rather than one per row, the slug put in its place, on the same
+    day) and the label of its provenance."""
     link = reverse("reporting:partnership-show", args=[DRILLDOWN_MARKER])
+    if as_at.past:
+        link += f"?{as_at.query()}"
     for row in rows:
         row["drilldown_href"] = link.replace(DRILLDOWN_MARKER, row["slug"])
         row["provenance_label"] = PROVENANCE_LABELS.get(row["provenance"], row["provenance"])
@@ -177,9 +194,15 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         params = self.request.GET
         req = table_request(params)
-        context.update(form=req.form, scope=req.scope, table_request=req,
-                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN))
+        context.update(form=req.form, scope=req.scope, table_request=req, as_at=req.as_at,
+                       is_admin=user_has_role(self.request.user, Role.NRU_ADMIN),
+                       today_query=_query(params, page=None, **dict.fromkeys(AS_AT_NAMES)))
         if req.scope is None:
+            return context
+        if req.budgets_only:  # published by region only: its budgets, not £0 of partnerships
+            context.update(chosen=f"{req.scope.fund.code} {req.scope.year.label}",
+                           budgets=dashboard_choices.regional_budgets(fund=req.scope.fund,
+                                                                      year=req.scope.year))
             return context
         headline = dashboard.dashboard_headline(req.scope, regions=req.regions,
                                                 filters=req.filters)
@@ -204,6 +227,11 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
         context.update(
             headline=headline,
             chosen=chosen,
+            as_at_keep=[(name, value) for name, value in (
+                ("fund", req.scope.fund.code), ("year", req.scope.year.label),
+                ("region", req.filters.region), ("status", req.filters.status),
+                ("provenance", req.filters.provenance), ("sort", req.form.value("sort")),
+                ("order", req.form.value("order"))) if value],
             provenance_shares=[
                 {"value": value, "label": label, "pence": pence,
                  "share": _share(pence, headline.anticipated_pence)}
@@ -219,7 +247,7 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
                 ),
             ),
             page=page,
-            rows=_for_display(rows),
+            rows=_for_display(rows, req.as_at),
             pagination=_pagination(page, params) if paginator.num_pages > 1 else [],
             previous_href=("?" + _query(params, page=str(page.previous_page_number()))
                            if page.has_previous() else ""),
@@ -228,28 +256,68 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
             columns=columns,
             export_query=without_page,
             reconcile=dashboard.reconcile_state(),
+            total_note=national_total_note(
+                fund=req.scope.fund, year=req.scope.year, total_pence=req.published_total_pence,
+                anticipated_pence=headline.anticipated_pence,
+                illustrative_pence=headline.illustrative_pence),
         )
         return context
 
 
 class DashboardExportView(NruOnlyMixin, View):
-    """The partnership table, as filtered and sorted on the page, as CSV or XLSX."""
+    """The partnership table, as filtered and sorted on the page, as CSV (streamed, its CSVW
+    metadata named in a `Link` header) or XLSX (written once per figures version)."""
 
     def get(self, request, fmt: str):
         req = table_request(request.GET)
         if req.scope is None:
             raise Http404("No allocations loaded")
-        table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
-                                     descending=req.descending, region_name=req.region_name)
+        if req.as_at.error:  # a file of today's figures would pass for that day's
+            return HttpResponseBadRequest(req.as_at.error, content_type="text/plain; charset=utf-8")
+        options = {"filters": req.filters, "sort": req.sort, "descending": req.descending,
+                   "region_name": req.region_name}
+        as_at = req.as_at.day
+        stem = exports.export_filename_stem(req.scope, as_at)
+        response: HttpResponse | StreamingHttpResponse
         if fmt == "csv":
+            table = exports.export_table(req.scope, as_at=as_at, **options)
             response = StreamingHttpResponse(exports.csv_lines(table),
-                                             content_type="text/csv; charset=utf-8")
+                                             content_type="text/csv; charset=utf-8; header=present")
+            response["Link"] = csvw.metadata_link(_metadata_url(request))
         else:
             response = HttpResponse(
-                exports.xlsx_bytes(table),
+                exports.xlsx_cached(req.scope, as_at=as_at, **options),
                 content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             )
-        response["Content-Disposition"] = f'attachment; filename="{table.filename_stem}.{fmt}"'
+        response["Content-Disposition"] = f'attachment; filename="{stem}.{fmt}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+def _metadata_url(request) -> str:
+    query = request.GET.urlencode()
+    url = request.build_absolute_uri(reverse("reporting:dashboard-export-csv-metadata"))
+    return f"{url}?{query}" if query else url
+
+
+class DashboardExportMetadataView(NruOnlyMixin, View):
+    """The CSV export's CSV on the Web metadata: its columns, units, provenance, licence and
+    the date its figures are as at."""
+
+    def get(self, request):
+        req = table_request(request.GET)
+        if req.scope is None:
+            raise Http404("No allocations loaded")
+        if req.as_at.error:
+            return HttpResponseBadRequest(req.as_at.error, content_type="text/plain; charset=utf-8")
+        table = exports.export_table(req.scope, filters=req.filters, sort=req.sort,
+                                     descending=req.descending, region_name=req.region_name,
+                                     as_at=req.as_at.day)
+        query = request.GET.urlencode()
+        csv_url = request.build_absolute_uri(reverse("reporting:dashboard-export-csv"))
+        response = JsonResponse(
+            csvw.csvw_metadata(table, csv_url=f"{csv_url}?{query}" if query else csv_url),
+            content_type=csvw.MEDIA_TYPE, json_dumps_params={"ensure_ascii": False, "indent": 1})
         response["Cache-Control"] = "private, no-store"
         return response
 
@@ -263,12 +331,15 @@ class PartnershipShowView(NruOnlyMixin, TemplateView):
         context = super().get_context_data(**kwargs)
         partnership = get_object_or_404(partnerships_visible_to(self.request.user),
                                         slug=kwargs["slug"])
+        as_at = as_at_read(self.request.GET)
         context.update(
             partnership=partnership,
-            assessments=list(dashboard.partnership_assessments(partnership,
-                                                               user=self.request.user)),
-            summary=partnership_funding_summary(partnership=partnership),
-            timeline=timeline_with_links(user=self.request.user, partnership=partnership),
+            as_at=as_at,
+            assessments=list(dashboard.partnership_assessments(
+                partnership, user=self.request.user, as_at=as_at.past)),
+            summary=partnership_funding_summary(partnership=partnership, as_at=as_at.past),
+            timeline=timeline_with_links(user=self.request.user, partnership=partnership,
+                                         as_at=as_at.past),
         )
         return context
 
@@ -280,24 +351,38 @@ class AllocationImportView(NruOnlyMixin, View):
     template_name = "reporting/allocations_import.html"
     preview_template_name = "reporting/allocations_import_preview.html"
 
+    def _form_page(self, request, form):
+        return render(request, self.template_name, {"form": form, **import_choices()})
+
     def get(self, request):
-        return render(request, self.template_name, {"form": AllocationUploadForm()})
+        return self._form_page(request, AllocationUploadForm())
 
     def post(self, request):
         form = AllocationUploadForm(request.POST, request.FILES)
         if not form.is_valid():
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         upload = form.cleaned_data["file"]
         try:
             preview = allocations_preview(filename=upload.name, content=upload.read())
         except ImportFileError as error:
             form.add_error("file", error.message)
-            return render(request, self.template_name, {"form": form})
+            return self._form_page(request, form)
         if preview.errors:
             request.session.pop(SESSION_KEY, None)
         else:
             request.session[SESSION_KEY] = preview.to_session()
         return render(request, self.preview_template_name, {"preview": preview})
+
+
+class AllocationImportTemplateView(NruOnlyMixin, View):
+    """The import's header row as a CSV to fill in."""
+
+    roles = (Role.NRU_ADMIN,)
+
+    def get(self, request):
+        response = HttpResponse(import_template_csv(), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="allocations-import-template.csv"'
+        return response
 
 
 class AllocationImportConfirmView(NruOnlyMixin, View):
@@ -324,10 +409,19 @@ class AllocationImportConfirmView(NruOnlyMixin, View):
                 request,
                 f"Imported {preview.filename}: {result.updated} allocation"
                 f"{'s' if result.updated != 1 else ''} changed, {result.created} added, "
-                f"{result.unchanged} already up to date. Released and held amounts are being "
-                "recomputed.",
+                f"{result.unchanged} already up to date"
+                + (f", {result.reshared} illustrative figure{'s' if result.reshared != 1 else ''} "
+                   "re-shared to keep the national total" if result.reshared else "")
+                + ". Released and held amounts are being recomputed.",
             )
         else:
             messages.info(request, f"Nothing to import: every figure in {preview.filename} "
                                    "is already in the portal.")
-        return redirect(reverse("reporting:dashboard-show"))
+        # To the dashboard of the fund and year imported (the one with most rows).
+        query = ""
+        if result.fund_years:
+            fund, year = result.fund_years[0]
+            params = QueryDict(mutable=True)
+            params.update({"fund": fund, "year": year})
+            query = "?" + params.urlencode()
+        return redirect(reverse("reporting:dashboard-show") + query)

@@ -2,7 +2,9 @@
 
 PostgreSQL triggers (funding migration 0005) move `funding.FiguresVersion` whenever a committed
 transaction changed anything these figures are computed from; what is cached is keyed on that
-version, so it is never served after a change.
+version, so it is never served after a change. Behind it, for the dashboard's costliest figures,
+the snapshots the worker computes right after each change (`reporting.figures_snapshots`,
+docs/adr/0024-figures-warmed-after-commit.md).
 """
 
 from collections.abc import Callable
@@ -16,10 +18,14 @@ from django.dispatch import receiver
 
 from funding.models import FiguresVersion
 
+from .figures_snapshots import WARMED, figures_snapshot_read
+
 T = TypeVar("T")
 
 # Within a request the version is read once (request_started / request_finished below).
 _request_memo: ContextVar[dict | None] = ContextVar("figures_version_memo", default=None)
+# While the worker warms the figures (`figures_recording`): what was computed, to be stored.
+_recording: ContextVar[list | None] = ContextVar("figures_recording", default=None)
 
 
 @receiver(request_started)
@@ -51,17 +57,42 @@ def figures_version() -> int | None:
 def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
     """`compute()`, or what it returned before if the committed figures have not changed since:
     the per-process figures cache, keyed on `name`, `parts` and the figures version (ADR 0011).
+    On a miss, a figure the worker warms (`figures_snapshots.WARMED`) is read from its snapshot
+    for this version when there is one (ADR 0024).
 
     A write to anything the figures come from moves the version when it commits, so a cached
     value is never served after a change. Where the version cannot be trusted (`figures_version`
     is None) it is always computed. The cache's timeout only bounds memory."""
     version = figures_version()
     if version is None:
-        return compute()
+        value = compute()
+        recording = _recording.get()
+        if recording is not None and name in WARMED:
+            recording.append((name, _parts_key(parts), value))
+        return value
     key = ":".join([name, str(version), *map(str, parts)])
     cache = caches["figures"]
     value = cache.get(key)
     if value is None:
-        value = compute()
+        if name in WARMED:
+            value = figures_snapshot_read(name, _parts_key(parts), version)
+        if value is None:
+            value = compute()
         cache.set(key, value)
     return value
+
+
+def _parts_key(parts: tuple) -> str:
+    return ":".join(map(str, parts))
+
+
+def figures_recording(work: Callable[[], None]) -> list[tuple[str, str, object]]:
+    """Run `work` (inside the worker's transaction, where nothing is cached) and return the
+    warmed figures it computed through `figures_cached`, as (name, key, value): the same keys a
+    reader will look for, whatever the page asked for."""
+    token = _recording.set([])
+    try:
+        work()
+        return list(_recording.get() or [])
+    finally:
+        _recording.reset(token)

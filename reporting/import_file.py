@@ -13,6 +13,7 @@ from core.money import pence_from_pounds
 from funding.models import FinancialYear, Fund
 from partnerships.models import LocalAuthority, Partnership
 
+from .import_reshare import reshare_preview
 from .import_rows import (
     ALLOWED_EXTENSIONS,
     COLUMN_LABELS,
@@ -38,7 +39,8 @@ COLUMN_ALIASES = {
     "allocation": "amount", "allocation (£)": "amount",
     "source": "source", "source key": "source",
 }
-_YEAR = re.compile(r"^(\d{4})\s*[/-]\s*(\d{2}|\d{4})$")
+_YEAR = re.compile(r"^(\d{4})/(\d{2})$")
+_YEAR_OTHER_FORM = re.compile(r"^(\d{4})\s*[-/–]\s*(\d{2}|\d{4})$")
 
 
 # --- Reading the file ---------------------------------------------------------------------------
@@ -150,9 +152,13 @@ def _year_start(value) -> int:
         raise ValueError("Enter the financial year, like 2002/03")
     match = _YEAR.match(text)
     if not match:
-        raise ValueError(f"Year ‘{text}’ must be a financial year written like 2002/03")
+        other = _YEAR_OTHER_FORM.match(text)
+        example = (f"{other.group(1)}/{(int(other.group(1)) + 1) % 100:02d}" if other
+                   else "2002/03")
+        raise ValueError(f"Year ‘{text}’ must be a financial year written like {example}: four "
+                         "digits, a slash, then the last two digits of the next year")
     start, end = int(match.group(1)), match.group(2)
-    if int(end) != (start + 1) % (100 if len(end) == 2 else 10_000):
+    if int(end) != (start + 1) % 100:
         raise ValueError(f"Year ‘{text}’ is not a financial year: the second year must follow "
                          "the first, like 2002/03")
     return start
@@ -197,8 +203,9 @@ class _Lookups:
         start = _year_start(value)
         year = self.years.get(start)
         if year is None:
+            known = ", ".join(y.label for y in self.years.values())
             raise ValueError(f"There is no financial year {start}/{(start + 1) % 100:02d} in the "
-                             "portal")
+                             f"portal: use one of {known}")
         return year
 
     def source(self, value) -> Source:
@@ -210,6 +217,20 @@ class _Lookups:
             raise ValueError(f"Unknown source key ‘{text}’: an NRU administrator must add the "
                              "source first")
         return source
+
+
+def import_choices() -> dict:
+    """What the import accepts, from the database, for the page: the funds, the financial years
+    and the source keys."""
+    return {"funds": list(Fund.objects.all()), "years": list(FinancialYear.objects.all()),
+            "sources": list(Source.objects.order_by("key"))}
+
+
+def import_template_csv() -> str:
+    """The header row the import reads, as a CSV to fill in."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(COLUMNS)
+    return buffer.getvalue()
 
 
 def allocations_preview(*, filename: str, content: bytes) -> ImportPreview:
@@ -264,6 +285,8 @@ def allocations_preview(*, filename: str, content: bytes) -> ImportPreview:
             year_label=values["year"].label, source_key=values["source"].key,
         ))
     _attach_current(preview.changes)
+    if not preview.errors:
+        preview.reshares = reshare_preview(preview.changes)
     return preview
 
 

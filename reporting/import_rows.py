@@ -92,6 +92,9 @@ class ImportPreview:
     changes: list[ImportChange] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     token: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    # For the preview page only: how each fund-year's illustrative figures would be re-shared
+    # (reporting/import_reshare.py `Reshare`); not kept in the session.
+    reshares: list = field(default_factory=list)
 
     @property
     def to_write(self) -> list[ImportChange]:

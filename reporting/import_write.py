@@ -1,5 +1,7 @@
 """Allocation import, the write: the rows of a checked file (`reporting.import_file`) applied
-as published figures, all or none, each owing its partnership a funding recompute."""
+as published figures, all or none, each owing its partnership a funding recompute. The
+remaining illustrative figures of each fund-year written are then re-shared so that its
+national total still equals the published total (`reporting.import_reshare`)."""
 
 import logging
 from dataclasses import dataclass
@@ -10,11 +12,12 @@ from django.utils import timezone
 from core import clock
 from core.errors import ApplicationError
 from core.models import Provenance
-from funding.models import Allocation, RecomputeRequest
+from funding.models import Allocation, FinancialYear, Fund, RecomputeRequest
 from funding.outbox import recompute_request
 from partnerships.models import Partnership, Role
 from partnerships.selectors import user_has_role
 
+from .import_reshare import Reshare, reshare_plan
 from .import_rows import ImportPreview, current_allocations
 
 logger = logging.getLogger(__name__)
@@ -26,6 +29,21 @@ class ImportResult:
     updated: int
     unchanged: int
     recomputes: int
+    # The fund-years of the file, the one with most rows first: (fund code, year label).
+    fund_years: tuple[tuple[str, str], ...] = ()
+    # Illustrative figures re-shared to keep each national total (reporting/import_reshare.py).
+    reshared: int = 0
+    reshares: tuple[Reshare, ...] = ()
+
+
+def _fund_years(preview: ImportPreview) -> tuple[tuple[str, str], ...]:
+    counts: dict[tuple[int, int], int] = {}
+    for change in preview.changes:
+        counts[change.fund_id, change.year_id] = counts.get((change.fund_id, change.year_id), 0) + 1
+    funds = Fund.objects.in_bulk({f for f, _ in counts})
+    years = FinancialYear.objects.in_bulk({y for _, y in counts})
+    ordered = sorted(counts, key=lambda k: -counts[k])  # stable: file order among equals
+    return tuple((funds[f].code, years[y].label) for f, y in ordered)
 
 
 @transaction.atomic
@@ -41,8 +59,10 @@ def allocations_import(*, preview: ImportPreview, by) -> ImportResult:
         )
     changes = preview.to_write
     unchanged = len(preview.changes) - len(changes)
+    fund_years = _fund_years(preview)
     if not changes:
-        return ImportResult(created=0, updated=0, unchanged=unchanged, recomputes=0)
+        return ImportResult(created=0, updated=0, unchanged=unchanged, recomputes=0,
+                            fund_years=fund_years)
 
     current = current_allocations({c.key for c in changes}, lock=True)
     for change in changes:
@@ -83,12 +103,22 @@ def allocations_import(*, preview: ImportPreview, by) -> ImportResult:
         batch_size=500)
     created = Allocation.objects.bulk_create(created, batch_size=500)
 
-    partnerships = Partnership.objects.in_bulk({a.partnership_id for a in [*updated, *created]})
-    written = sorted([*updated, *created], key=lambda a: a.pk)
+    reshares = reshare_plan({(c.fund_id, c.year_id) for c in changes})
+    reshared = Allocation.objects.in_bulk([pk for plan in reshares for pk in plan.new_pence])
+    for plan in reshares:
+        for pk, pence in plan.new_pence.items():
+            reshared[pk].amount_pence = pence
+            reshared[pk].updated_at = now
+    Allocation.objects.bulk_update(list(reshared.values()), ["amount_pence", "updated_at"],
+                                   batch_size=500)
+
+    written = sorted([*updated, *created, *reshared.values()], key=lambda a: a.pk)
+    partnerships = Partnership.objects.in_bulk({a.partnership_id for a in written})
     for allocation in written:
         recompute_request(partnership=partnerships[allocation.partnership_id],
                           cause=RecomputeRequest.Cause.ALLOCATION_CHANGE, cause_id=allocation.pk)
-    logger.info("allocation import %s by user %s: %s created, %s updated", preview.filename,
-                by.pk, len(created), len(updated))
+    logger.info("allocation import %s by user %s: %s created, %s updated, %s illustrative "
+                "re-shared", preview.filename, by.pk, len(created), len(updated), len(reshared))
     return ImportResult(created=len(created), updated=len(updated), unchanged=unchanged,
-                        recomputes=len(written))
+                        recomputes=len(written), fund_years=fund_years, reshared=len(reshared),
+                        reshares=tuple(reshares))

@@ -7,8 +7,10 @@ are not written here; the public pages derive them from `accreditation.Decision`
 beneath the record (docs/adr/0018-published-record-kept-as-announced.md).
 """
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from rest_framework_api_key.models import AbstractAPIKey
 
 from accreditation.models import Cycle, Decision, FundingState, SelfAssessment
 from partnerships.models import Partnership
@@ -101,3 +103,71 @@ class AnnouncedDecision(KeptAsAnnounced):
 
     def __str__(self):
         return f"{self.authority}: {self.get_status_display()} ({self.announcement.cycle})"
+
+
+class FiguresSnapshot(models.Model):
+    """Figures the worker computed for one committed figures version, right after the change
+    that made it (`reporting.figures_warm`), so that the first reader of the dashboard in any
+    process need not compute them (docs/adr/0024-figures-warmed-after-commit.md).
+
+    One row per cached name and key, overwritten by each warm-up. A row is read only when its
+    `version` is the current figures version, so it is never served after a change; an older
+    one is simply not found. Not a figure itself: nothing here moves the figures version."""
+
+    name = models.CharField(max_length=60)
+    key = models.CharField(max_length=255)
+    version = models.BigIntegerField()
+    value = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["name", "key"],
+                                               name="reporting_figuressnapshot_name_key")]
+
+    def __str__(self):
+        return f"{self.name} {self.key} at figures version {self.version}"
+
+
+# --- API tokens (docs/adr/0022-api-tokens-managed-in-the-service.md) ----------------------------
+
+
+class ApiToken(AbstractAPIKey):
+    """A named read token of the API, issued by an NRU administrator. The key is shown once and
+    stored only as a hash (djangorestframework-api-key's `prefix.hash` scheme); a request made
+    with it acts as its creator, so it lapses with the creator's NRU role. Times come from the
+    service's clock, not the library's."""
+
+    created = models.DateTimeField(db_index=True, help_text="When it was issued (the service's clock).")
+    expiry_date = models.DateTimeField(verbose_name="Expires",
+                                       help_text="From this moment requests with it are refused.")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.PROTECT, related_name="+")
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API token"
+        verbose_name_plural = "API tokens"
+
+    def state_at(self, moment) -> str:
+        if self.revoked:
+            return "revoked"
+        return "expired" if self.expiry_date <= moment else "active"
+
+
+class ApiTokenUse(models.Model):
+    """One request answered for a token: when, and what was asked for."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.PROTECT, related_name="uses")
+    used_at = models.DateTimeField()
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=300, help_text="The path and query, cut to 300 characters.")
+
+    class Meta:
+        ordering = ["-used_at", "-pk"]
+        indexes = [models.Index(fields=["token", "-used_at"], name="api_token_use_recent")]
+
+    def __str__(self):
+        return f"{self.token} {self.method} {self.path} at {self.used_at:%Y-%m-%d %H:%M}"

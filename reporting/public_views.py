@@ -5,12 +5,12 @@ beneath; the same lines as open data in CSV and JSON, with the announced status 
 one. Before a cycle's announcement date its downloads exist only for NRU staff (a preview of the
 decisions so far); its pages exist for nobody."""
 
-import csv
-import io
 from itertools import groupby
 
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
 from django.views import View
 from django.views.generic import TemplateView
 
@@ -19,9 +19,10 @@ from core import clock
 from partnerships.models import NATIONAL_ROLES
 from partnerships.selectors import user_has_role
 
-from . import published
+from . import csvw, published
 from .announcements import announcement_get_or_take
-from .exports import pounds_decimal, safe_text
+from .export_table import DATE, MONEY, PENCE, Column, ExportTable, pounds_decimal
+from .exports import PROVENANCE_NOTE, csv_lines
 from .figures_cache import figures_cached
 from .models import Announcement
 
@@ -30,13 +31,39 @@ DECISION_LABELS = {
     FundingState.DEFERRED: "Deferred pending review",
     FundingState.UNDECIDED: "Not yet decided",
 }
-OPEN_DATA_FIELDS = [
-    "cycle", "announced_on", "region", "government_office", "authority", "gss_code",
-    "partnership", "status_announced", "status_announced_label", "review_date_announced",
-    "status_current", "status_current_label", "status_current_since", "review_date_current",
-    "fund", "year", "allocation_pence", "allocation_gbp", "released_at_announcement_pence",
-    "held_at_announcement_pence", "provenance", "source",
+# The open data's columns: the header row is their names.
+OPEN_DATA_COLUMNS = [
+    Column("cycle", "cycle", description="The accreditation cycle."),
+    Column("announced_on", "announced_on", DATE, "The date the cycle's decisions were announced."),
+    Column("region", "region", description="The Government Office region."),
+    Column("government_office", "government_office"),
+    Column("authority", "authority", description="The local authority."),
+    Column("gss_code", "gss_code", description="The authority's ONS GSS code."),
+    Column("partnership", "partnership", description="The Local Strategic Partnership."),
+    Column("status_announced", "status_announced",
+           description="The status announced on announced_on; it never changes."),
+    Column("status_announced_label", "status_announced_label"),
+    Column("review_date_announced", "review_date_announced", DATE,
+           "While deferred at the announcement: the date of the review."),
+    Column("status_current", "status_current", description="The status now."),
+    Column("status_current_label", "status_current_label"),
+    Column("status_current_since", "status_current_since", DATE,
+           "The date the current status took effect."),
+    Column("review_date_current", "review_date_current", DATE),
+    Column("fund", "fund"),
+    Column("year", "year", description="The financial year of the allocation."),
+    Column("allocation_pence", "allocation_pence", PENCE, "The allocation in whole pence."),
+    Column("allocation_gbp", "allocation_gbp", MONEY, "The allocation in pounds."),
+    Column("released_at_announcement_pence", "released_at_announcement_pence", PENCE,
+           "Released by the decisions announced."),
+    Column("held_at_announcement_pence", "held_at_announcement_pence", PENCE,
+           "Held at the announcement until a decision or a review."),
+    Column("provenance", "provenance", description="published, derived or illustrative."),
+    Column("source", "source", description="The key of the figure's source."),
 ]
+OPEN_DATA_FIELDS = [column.name for column in OPEN_DATA_COLUMNS]
+OPEN_DATA_SOURCE = ("LSP Portal: the cycle's announcement, kept as announced, and the "
+                    "accreditation decisions recorded since.")
 
 
 def _label(state: str) -> str:
@@ -173,7 +200,7 @@ def _filename(cycle, extension: str) -> str:
     return f"lsp-accreditation-decisions-{cycle.name.replace('/', '-')}.{extension}"
 
 
-def _download(request, year_start: int) -> tuple[Cycle, Announcement | None]:
+def cycle_for_download(request, year_start: int) -> tuple[Cycle, Announcement | None]:
     """The cycle and its announcement; before the announcement date only NRU staff get the
     cycle (and no announcement), everyone else a 404."""
     try:
@@ -193,23 +220,54 @@ def _records(cycle: Cycle, announcement: Announcement | None) -> list[dict]:
     return _announced_records(cycle, announcement)
 
 
+def _open_data_table(cycle: Cycle, announcement: Announcement | None) -> ExportTable:
+    """The cycle's decisions as open data, with what the file is (for its CSVW metadata)."""
+    records = _records(cycle, announcement)
+    notes = [("Cycle", cycle.name),
+             ("Announced", f"{announcement.announced_on:%-d %B %Y}" if announcement
+              else "Not yet announced: a preview for NRU staff")]
+    return ExportTable(
+        title=f"Accreditation of Local Strategic Partnerships: decisions of the {cycle.name} "
+              "cycle",
+        columns=OPEN_DATA_COLUMNS,
+        rows=([record[name] for name in OPEN_DATA_FIELDS] for record in records),
+        as_at=clock.today(), generated_at=timezone.localtime(clock.now()),
+        source=OPEN_DATA_SOURCE, provenance=PROVENANCE_NOTE, notes=notes,
+        filename_stem=_filename(cycle, "csv").removesuffix(".csv"),
+    )
+
+
 class DecisionsCsvView(View):
+    """The cycle's decisions as CSV, header first, streamed; its CSVW metadata named in the
+    `Link` header."""
+
     def get(self, request, year_start: int):
-        cycle, announcement = _download(request, year_start)
-        buffer = io.StringIO()
-        writer = csv.DictWriter(buffer, fieldnames=OPEN_DATA_FIELDS)
-        writer.writeheader()
-        for record in _records(cycle, announcement):
-            writer.writerow({k: safe_text(v) if isinstance(v, str) else ("" if v is None else v)
-                             for k, v in record.items()})
-        response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+        cycle, announcement = cycle_for_download(request, year_start)
+        table = _open_data_table(cycle, announcement)
+        response = StreamingHttpResponse(csv_lines(table),
+                                         content_type="text/csv; charset=utf-8; header=present")
         response["Content-Disposition"] = f'attachment; filename="{_filename(cycle, "csv")}"'
+        response["Link"] = csvw.metadata_link(request.build_absolute_uri(
+            reverse("reporting_public:decisions-csv-metadata", args=[year_start])))
         return response
+
+
+class DecisionsCsvMetadataView(View):
+    """The CSV's CSV on the Web metadata: columns, units, provenance, licence, as-at date."""
+
+    def get(self, request, year_start: int):
+        cycle, announcement = cycle_for_download(request, year_start)
+        table = _open_data_table(cycle, announcement)
+        csv_url = request.build_absolute_uri(
+            reverse("reporting_public:decisions-csv", args=[year_start]))
+        return JsonResponse(csvw.csvw_metadata(table, csv_url=csv_url),
+                            content_type=csvw.MEDIA_TYPE,
+                            json_dumps_params={"ensure_ascii": False, "indent": 1})
 
 
 class DecisionsJsonView(View):
     def get(self, request, year_start: int):
-        cycle, announcement = _download(request, year_start)
+        cycle, announcement = cycle_for_download(request, year_start)
         updates = published.announcement_updates(announcement) if announcement else []
         response = JsonResponse({
             "cycle": cycle.name,

@@ -27,3 +27,18 @@ def announcements_take_due() -> int:
     for announcement in taken:
         logger.info("recorded the announcement of %s", announcement.cycle)
     return len(taken)
+
+
+@shared_task(
+    name="reporting.figures_warm",
+    acks_late=True,
+    soft_time_limit=50,
+    time_limit=60,
+    ignore_result=True,
+)
+def figures_warm() -> int | None:
+    """Compute the dashboard's figures for the committed figures version before any reader asks
+    (sent after each committed change to the ledger or an assessment's status, and by beat)."""
+    from .figures_warm import figures_warm as warm
+
+    return warm()

@@ -29,7 +29,11 @@ from ..models import (
     SelfAssessment,
     Status,
 )
-from ..selectors import assessment_evidence_bytes, assessment_submission_blockers
+from ..selectors import (
+    answer_needs_check,
+    assessment_evidence_bytes,
+    assessment_submission_blockers,
+)
 from .transitions import ConflictError, assessment_lock, assessment_transition, time_phrase
 
 CASE_WORD_LIMIT = 500
@@ -255,7 +259,11 @@ def response_save(
     current.self_rating = self_rating
     current.case = case
     current.version += 1
-    current.save(update_fields=["self_rating", "case", "version", "updated_at"])
+    fields = ["self_rating", "case", "version", "updated_at"]
+    if answer_needs_check(current):  # an answer carried forward, now edited: it was looked at
+        current.checked_at = at or clock.now()
+        fields.append("checked_at")
+    current.save(update_fields=fields)
     extra_fields = []
     if inclusiveness_note is not None and "inclusiveness_note" in changes:
         assessment.inclusiveness_note = inclusiveness_note

@@ -8,7 +8,7 @@ Every page is for an officer or the chair of the assessment's partnership; anyon
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.http import Http404
 
-from ..models import SelfAssessment
+from ..models import Decision, SelfAssessment
 from ..permissions import can_edit_assessment, can_view_assessment
 from ..selectors import assessments_visible_to
 
@@ -40,3 +40,17 @@ def sign_off_is_requested(assessment: SelfAssessment) -> bool:
     """Asked since the last submission (a return for changes needs a fresh request)."""
     requested = assessment.sign_off_requested_at
     return bool(requested) and (assessment.submitted_at is None or requested > assessment.submitted_at)
+
+
+# A draft the officer has handed to the chair: shown as waiting, not as a draft.
+WAITING_FOR_SIGN_OFF = "waiting_for_sign_off"
+
+
+def draft_status(assessment: SelfAssessment) -> tuple[str, str]:
+    """The value and label a draft shows: waiting for the chair's sign-off once the officer has
+    asked, returned for changes after a return, otherwise a draft."""
+    if sign_off_is_requested(assessment):
+        return WAITING_FOR_SIGN_OFF, "Waiting for sign-off"
+    if assessment.submitted_at is not None:
+        return Decision.Outcome.RETURNED, Decision.Outcome.RETURNED.label
+    return assessment.status, assessment.get_status_display()

@@ -19,7 +19,13 @@ from ..evidence import MAX_ASSESSMENT_BYTES, megabytes
 from ..forms import ConcernProgressForm, ResponseForm
 from ..models import EvidenceFile, RequirementResponse, SelfAssessment
 from ..permissions import can_edit_assessment, user_is_lsp_officer
-from ..selectors import assessment_evidence_bytes, evidence_visible_to, responses_with_evidence
+from ..selectors import (
+    answer_needs_check,
+    assessment_evidence_bytes,
+    evidence_visible_to,
+    responses_with_evidence,
+)
+from ..services.checking import response_confirm
 from ..services.drafting import (
     CASE_WORD_LIMIT,
     concern_progress_save,
@@ -40,7 +46,8 @@ class ResponseEditView(LspAssessmentMixin, View):
 
     def _load(self, code: str) -> RequirementResponse:
         response = (
-            self.assessment.responses.select_related("requirement")
+            self.assessment.responses.select_related("requirement",
+                                                     "carried_forward_from__assessment__cycle")
             .prefetch_related(Prefetch("evidence_files",
                                        queryset=EvidenceFile.objects.order_by("uploaded_at", "id")))
             .filter(requirement__code=code).first()
@@ -63,6 +70,7 @@ class ResponseEditView(LspAssessmentMixin, View):
             "form": form,
             "editable": can_edit_assessment(request.user, a),
             "files": list(response.evidence_files.all()),
+            "needs_check": answer_needs_check(response),
             "missing_sectors": missing,
             "position": index + 1,
             "count": len(codes),
@@ -144,6 +152,16 @@ class ResponseEditView(LspAssessmentMixin, View):
                 else:
                     messages.success(request, f"{evidence.original_name} has been removed")
             return redirect(_fragment(request.path, "evidence"))
+        if action == "confirm":
+            try:
+                response_confirm(response=saved, by=request.user, expected_version=data["version"])
+            except ConflictError as error:
+                return self._conflict(request, response, form, error)
+            except ApplicationError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, f"The {response.requirement.code} answer is confirmed "
+                                          "as still right")
         if action == "later":
             messages.success(request, "Your answers have been saved. You can come back to them "
                                       "at any time before the chair signs off.")

@@ -20,7 +20,7 @@ from partnerships.selectors import partnerships_visible_to
 from ..models import Cycle, DeferralResponse, SelfAssessment, Status
 from ..permissions import user_is_lsp_chair, user_is_lsp_officer
 from ..services.drafting import assessment_start
-from .lsp_base import sign_off_is_requested
+from .lsp_base import draft_status, sign_off_is_requested
 from .lsp_money import partnership_allocations
 
 
@@ -85,7 +85,8 @@ class LspHomeView(LoginRequiredMixin, TemplateView):
             for cycle in cycles:
                 row = _cycle_row(home, cycle, assessments.get((partnership.pk, cycle.pk)))
                 row.deadline_ahead = (cycle.submission_deadline >= today
-                                      and row.status_value in ("not_started", Status.DRAFT, "returned"))
+                                      and (row.assessment is None
+                                           or row.assessment.status == Status.DRAFT))
                 home.rows.append(row)
             homes.append(home)
         context = super().get_context_data(**kwargs)
@@ -105,8 +106,7 @@ def _cycle_row(home: PartnershipHome, cycle: Cycle, assessment: SelfAssessment |
     row = CycleRow(cycle, assessment, assessment.status, assessment.get_status_display())
     if assessment.status == Status.DRAFT:
         returned = assessment.submitted_at is not None
-        if returned:
-            row.status_value, row.status_label = "returned", "Returned for changes"
+        row.status_value, row.status_label = draft_status(assessment)
         if home.is_chair and assessment.incomplete == 0:
             row.action_label = "Sign off and submit"
             row.action_url = reverse("accreditation:assessment-sign-off", args=[assessment.pk])

@@ -36,10 +36,14 @@ class ReviewDecisionLetterView(_LetterMixin, View):
 
 
 class DecisionLetterPdfView(_LetterMixin, View):
+    """The letter as a PDF: shown in the browser, or saved as a file with `?download=1`."""
+
     def get(self, request, pk):
         decision = self.get_decision()
         if not decision.letter:
             raise Http404
         response = HttpResponse(letter_pdf(decision), content_type="application/pdf")
-        response["Content-Disposition"] = f'inline; filename="{letter_pdf_filename(decision)}"'
+        disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+        response["Content-Disposition"] = (
+            f'{disposition}; filename="{letter_pdf_filename(decision)}"')
         return response

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The load test: 50 simulated users for 60 s against gunicorn (4 workers), PostgreSQL and a
+# The load test: 50 simulated users for 60 s against gunicorn (deploy/gunicorn.conf.py), PostgreSQL and a
 # real Celery worker on Redis; then every confirmed write is looked for in the database.
 #
 #   bash bench/load/run.sh            (or: make bench-load)
@@ -7,6 +7,8 @@
 #   LOAD_PACE=task bash bench/load/run.sh   (no pause between a task's pages: a stress run)
 #   LOAD_PIN=1 bash bench/load/run.sh       (the generator on CPU 0, gunicorn and the Celery
 #                                            worker on CPU 1, with taskset: the second figure)
+#   GUNICORN_WORKER_CLASS=gthread GUNICORN_WORKERS=2 GUNICORN_THREADS=4 bash bench/load/run.sh
+#                                           (another worker model: docs/adr/0019-gunicorn-worker-model.md)
 #
 # gunicorn runs with BENCH_CPU_HEADER=1, so every response carries its CPU time
 # (core.middleware.CpuTimingMiddleware) and the report gives CPU ms per request beside latency.
@@ -35,6 +37,8 @@ start_worker load
 drain 600
 
 echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "-- gunicorn: ${GUNICORN_WORKERS:-4} ${GUNICORN_WORKER_CLASS:-sync} workers" \
+  "x ${GUNICORN_THREADS:-1} thread(s) (deploy/gunicorn.conf.py)"
 if [ "${LOAD_PIN:-0}" = "1" ]; then
   echo "-- pinned (LOAD_PIN=1): locust on CPU 0; gunicorn and the Celery worker on CPU 1" \
     "(PostgreSQL and Redis are not pinned)"

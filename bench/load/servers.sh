@@ -1,5 +1,5 @@
 # Shared by bench/load/run.sh and bench/faults/run.sh (source it): a production-like portal on
-# this machine -- its own PostgreSQL database, gunicorn with 4 workers on 127.0.0.1:8001, a real
+# this machine -- its own PostgreSQL database, gunicorn (deploy/gunicorn.conf.py) on 127.0.0.1:8001, a real
 # Celery worker on Redis database 9 -- and nothing of it left running afterwards.
 #
 # Every process started here is recorded by PID and stopped by that PID (never by name), so a
@@ -54,8 +54,10 @@ drain() {
 }
 
 start_web() {
-  "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" --workers 4 \
-    --bind "127.0.0.1:$WEB_PORT" --timeout 60 --graceful-timeout 5 \
+  # The deployed worker model (deploy/gunicorn.conf.py: 4 sync workers unless GUNICORN_WORKERS,
+  # GUNICORN_WORKER_CLASS or GUNICORN_THREADS say otherwise, docs/adr/0019-gunicorn-worker-model.md).
+  "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" \
+    -c "$ROOT/deploy/gunicorn.conf.py" --bind "127.0.0.1:$WEB_PORT" --timeout 60 --graceful-timeout 5 \
     --error-logfile "$WORKDIR/gunicorn.log" --capture-output &
   WEB_PID=$!
   STARTED_PIDS+=("$WEB_PID")

@@ -73,7 +73,7 @@ def test_funding_effect_of_a_deferral_rounds_down_to_the_penny(walsall):
     assert effect.held_pence == 383_000_001 - 256_610_000
     assert effect.statement(FundingState.DEFERRED) == (
         "Walsall will receive £2,566,100 of its £3,830,000.01 2002/03 NRF allocation (67%) "
-        "until a successful review."
+        "until a successful review; the other £1,263,900.01 is held."
     )
 
 
@@ -113,7 +113,7 @@ def test_deferral_letter_addresses_the_chair_and_states_review_date_and_amounts(
     assert "deferred pending a review" in letter and f"{NEXT_MONTH:%-d %B %Y}" in letter
     assert ("- R1 Requirement R1: Community involvement is thin. Action required: Involve "
             "community groups.") in letter
-    assert "£2,566,100 released and £1,263,900.01 held" in letter
+    assert "£2,566,100 of its £3,830,000.01" in letter and "the other £1,263,900.01 is held" in letter
     assert letter.endswith("Pat Reviewer\nGovernment Office for West Midlands")
 
 
@@ -124,7 +124,7 @@ def test_accreditation_letter(walsall):
                         letter=letter_writer(effects=effects))
     letter = assessment.decisions.get().letter
     assert "I am pleased to confirm that Walsall LSP is accredited for 2002/03" in letter
-    assert "Walsall will receive £3,830,000.01 of its £3,830,000.01" in letter
+    assert "Walsall will receive all of its £3,830,000.01 2002/03 NRF allocation (100%)" in letter
     assert "Areas of concern" not in letter
 
 

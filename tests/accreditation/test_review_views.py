@@ -385,7 +385,7 @@ def test_defer_states_the_funding_effect_before_confirming(client, world,
     confirm = client.post(url, defer_data(a))
     assert confirm.status_code == 200
     assert ("Walsall will receive £2,566,100 of its £3,830,000 2002/03 NRF allocation (67%) "
-            "until a successful review.") in text(confirm)
+            "until a successful review; the other £1,263,900 is held.") in text(confirm)
     assert fresh(a).status == Status.UNDER_REVIEW  # nothing applied before confirming
     recomputes = RecomputeRequest.objects.count()
 
@@ -397,7 +397,8 @@ def test_defer_states_the_funding_effect_before_confirming(client, world,
     decision = a.decisions.get()
     assert done.url == reverse("review:decision-letter", args=[decision.pk])
     assert decision.concerns.get().action_required == "Involve community groups."
-    assert "£2,566,100 released and £1,263,900 held" in decision.letter
+    assert "£2,566,100 of its £3,830,000" in decision.letter
+    assert "the other £1,263,900 is held" in decision.letter
     assert AccreditationEvent.objects.filter(decision=decision).count() == 1
     assert RecomputeRequest.objects.count() == recomputes + 1
     (email,) = mailoutbox
@@ -445,7 +446,7 @@ def test_accredit_states_the_full_release(client, world):
     a = start(client, world)
     url = reverse("review:assessment-accredit", args=[a.pk])
     confirm = client.post(url, {"version": a.version})
-    assert "Walsall will receive £3,830,000 of its £3,830,000 2002/03 NRF allocation (100%)" in text(confirm)
+    assert "Walsall will receive all of its £3,830,000 2002/03 NRF allocation (100%)" in text(confirm)
     client.post(url, {"version": a.version, "confirm": "yes"})
     assert fresh(a).status == Status.ACCREDITED
 

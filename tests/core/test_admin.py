@@ -35,6 +35,7 @@ def test_every_admin_list_and_object_page_opens(admin_client, model):
 @pytest.mark.parametrize("label", [
     "accreditation.selfassessment", "accreditation.accreditationevent", "accreditation.decision",
     "funding.releaseentry", "funding.allocation", "funding.recomputerequest",
+    "reporting.apitoken", "reporting.apitokenuse",
 ])
 def test_service_owned_records_cannot_be_added_changed_or_deleted_in_the_admin(rf, label):
     model = next(m for m in admin.site._registry if m._meta.label_lower == label)

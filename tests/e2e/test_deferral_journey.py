@@ -139,7 +139,7 @@ def reviewer_accredits(page, sign_in, check):
     check(page)
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#funding-effect")).to_contain_text(re.compile(
-        r"Walsall will receive (£[\d,.]+) of its \1 2002/03 NRF allocation \(100%\) now that "
+        r"Walsall will receive all of its £[\d,.]+ 2002/03 NRF allocation \(100%\) now that "
         r"it is accredited"))
     check(page)
     page.get_by_role("button", name="Confirm: accredit").click()

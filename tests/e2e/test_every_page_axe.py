@@ -174,11 +174,20 @@ def _visit_page_states(visits: Visits, world):
     visits.check(page, "member-list with a sector missing and a draft open")
 
     # The NRU administrator's home page while an email could not be sent (the world has one):
-    # the reporting panel linking to the list.
+    # the reporting panel linking to the list; with the other panels of NRU staff.
     page = visits.page("admin")
     page.goto(reverse("core:home"))
     assert page.get_by_role("link", name="See the email not sent").count() == 1
+    assert page.locator("#nru-decisions").count() == page.locator("#training-clock").count() == 1
     visits.check(page, "home page with an email not sent")
+
+    # Every other role's home page: its next steps (the sweep sees only the first role's).
+    for role, panel in (("chair_a", "#next-walsall"), ("reviewer_1", "#next-reviews"),
+                        ("analyst", "#nru-money")):
+        page = visits.page(role)
+        page.goto(reverse("core:home"))
+        assert page.locator(panel).count() == 1, f"{role}: no {panel} on the home page"
+        visits.check(page, f"home page as {role}")
 
 
 def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
@@ -228,6 +237,17 @@ def _visit_post_only_pages(visits: Visits, world, tmp_path, settings):
     page.get_by_label("Upload a file").set_input_files(str(upload))
     _submit_without_browser_validation(page)
     visits.check(page, "allocations import: the preview")
+
+    # An API token: the form sent empty, then made, with its key shown once.
+    page.goto(reverse("reporting:api-token-new"))
+    _submit_without_browser_validation(page)
+    assert page.locator(".govuk-error-summary").count() == 1, "the empty token form showed no errors"
+    visits.check(page, "API token: the empty form refused")
+    page.get_by_label("Name").fill("Quarterly extract")
+    page.get_by_label("90 days").check()
+    _submit_without_browser_validation(page)
+    assert page.get_by_label("Key").count() == 1, "the new token's key was not shown"
+    visits.check(page, "API token made: the key shown once")
 
     # Signing in wrongly until the account is locked out (an address nobody has); the tests
     # turn django-axes off unless they test it.

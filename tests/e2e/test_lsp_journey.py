@@ -71,10 +71,13 @@ def officer_fills_2003_04(page, sign_in, check, *, javascript: bool):
         "walsall-board-minutes.pdf has been uploaded")
     expect(page.locator("#evidence-files")).to_contain_text("walsall-board-minutes.pdf")
     check(page)
+    assert page.url.endswith("#evidence")  # the upload brought the officer back to the files
     page.get_by_role("button", name="Save and continue").click()
 
     # R2: the partnership has no community sector member; the officer says what is being done.
     expect(heading(page)).to_contain_text("R2 Inclusive of all key players")
+    # The next requirement opens at its top: no fragment left over from the upload.
+    assert "#" not in page.url, page.url
     expect(page.locator("#missing-sectors")).to_contain_text("community")
     check(page)
     page.get_by_label("How are you addressing this?").fill(

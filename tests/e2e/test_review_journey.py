@@ -120,13 +120,13 @@ def test_reviewer_reviews_and_defers_seeing_the_funding_effect_first(page, sign_
 
     expect(page.locator("#funding-effect")).to_contain_text(
         "Sandwell will receive £4,020,000 of its £6,000,000 2002/03 NRF allocation (67%) "
-        "until a successful review.")
+        "until a successful review; the other £1,980,000 is held.")
     axe_check(page)
     page.get_by_role("button", name="Confirm: defer accreditation").click()
 
     expect(page.get_by_role("heading", level=1)).to_have_text("Decision letter: deferred")
     expect(page.locator("#letter")).to_contain_text("Dear Sandwell Chair")
-    expect(page.locator("#letter")).to_contain_text("£4,020,000 released and £1,980,000 held")
+    expect(page.locator("#letter")).to_contain_text("the other £1,980,000 is held")
     axe_check(page)
     assert SelfAssessment.objects.get(pk=west_midlands["sandwell"].pk).status == "deferred"
 
@@ -154,7 +154,7 @@ def test_walsall_is_reviewed_after_its_review_date_and_accredited(page, sign_in,
     axe_check(page)
     page.get_by_role("button", name="Continue").click()
     expect(page.locator("#funding-effect")).to_contain_text(
-        "Walsall will receive £3,830,000 of its £3,830,000 2002/03 NRF allocation (100%) "
+        "Walsall will receive all of its £3,830,000 2002/03 NRF allocation (100%) "
         "now that it is accredited.")
     axe_check(page)
     page.get_by_role("button", name="Confirm: accredit").click()
@@ -164,9 +164,10 @@ def test_walsall_is_reviewed_after_its_review_date_and_accredited(page, sign_in,
     pdf_url = page.get_by_role("link", name="Download the letter (PDF)").get_attribute("href")
     pdf = page.request.get(pdf_url)
     assert pdf.headers["content-type"] == "application/pdf"
+    assert pdf.headers["content-disposition"].startswith("attachment; ")
     text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.body())).pages)
     assert "Walsall" in text
-    assert "£3,830,000 released" in re.sub(r"\s+", " ", text)
+    assert "will receive all of its £3,830,000 2002/03 NRF allocation" in re.sub(r"\s+", " ", text)
 
     assessment = SelfAssessment.objects.get(pk=west_midlands["walsall"].pk)
     assert (assessment.status, assessment.review_round) == ("accredited", 2)

@@ -67,9 +67,10 @@ def test_raw_sql_insert_is_allowed_on_postgresql(require_postgresql, entry):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
             "SELECT allocation_id, 1, target_pence + 1, allocation_pence, fraction, "
-            "funding_state, 'manual', '', created_at FROM funding_releaseentry WHERE id = %s",
+            "funding_state, 'manual', '', created_at, effective_on FROM funding_releaseentry "
+            "WHERE id = %s",
             [entry.pk],
         )
     assert ReleaseEntry.objects.filter(allocation=entry.allocation).count() == 2

@@ -358,12 +358,12 @@ def _insert_bogus_entry(allocation, amount: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
             "SELECT %s, %s, COALESCE(MAX(target_pence), 0), COALESCE(MAX(allocation_pence), 0), "
-            "COALESCE(MAX(fraction), 0), COALESCE(MAX(funding_state), ''), 'manual', 'bogus', %s "
-            "FROM funding_releaseentry WHERE id = (SELECT MAX(id) FROM funding_releaseentry "
+            "COALESCE(MAX(fraction), 0), COALESCE(MAX(funding_state), ''), 'manual', 'bogus', %s, "
+            "%s FROM funding_releaseentry WHERE id = (SELECT MAX(id) FROM funding_releaseentry "
             "WHERE allocation_id = %s)",
-            [allocation.pk, amount, timezone.now(), allocation.pk],
+            [allocation.pk, amount, timezone.now(), timezone.localdate(), allocation.pk],
         )
 
 

@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Sum
 
 from core.models import Provenance, Source
@@ -365,3 +365,8 @@ def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
     assert "NRF allocations: 264 (0 created, 0 changed, 263 unchanged, 1 kept as imported)" in output
     assert "illustrative 110, published 88" in output
     assert not RecomputeRequest.objects.exists()
+    # The import re-shared the other illustrative figures to keep the published £300m, and the
+    # second load wrote the same shares: the national total still holds.
+    total = Allocation.objects.filter(fund__code="NRF", year__start_year=2002).aggregate(
+        total=models.Sum("amount_pence"))["total"]
+    assert total == 300_000_000_00

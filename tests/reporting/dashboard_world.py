@@ -71,16 +71,24 @@ REGION_NAMES = ["East Midlands", "East of England", "London", "North East", "Nor
                 "South East", "South West", "West Midlands", "Yorkshire and The Humber"]
 
 
+# The generated decisions take effect over a fortnight (18 February to 3 March 2002); the
+# position as at AS_AT_DAY has about half of them.
+FIRST_DECISION = dt.date(2002, 2, 18)
+AS_AT_DAY = dt.date(2002, 2, 24)
+
+
 def generate_national(count: int, *, seed: int = 2002, prefix: str = "Area") -> dict:
     """`count` partnerships in the nine regions, each with NRF 2001/02 to 2003/04 allocations, a
-    2002/03 assessment (about 95% accredited, 3% deferred, the rest undecided) and a ledger that
-    agrees with the rule, written with bulk inserts so that 10,000 take seconds.
+    2002/03 assessment (about 95% accredited, 3% deferred, the rest undecided) with the event of
+    its decision, and a ledger that agrees with the rule, each entry effective on its
+    decision's date, written with bulk inserts so that 10,000 take seconds.
 
-    Returns what the dashboard should show for NRF 2002/03, summed here independently."""
+    Returns what the dashboard should show for NRF 2002/03, now and as at AS_AT_DAY
+    (`expected_as_at`), summed here independently."""
     import random
     from decimal import Decimal
 
-    from accreditation.models import FundingState, SelfAssessment, Status
+    from accreditation.models import AccreditationEvent, FundingState, SelfAssessment, Status
     from funding import rules
     from funding.models import Allocation, ReleaseEntry
     from partnerships.models import LocalAuthority, Partnership, Region
@@ -125,28 +133,45 @@ def generate_national(count: int, *, seed: int = 2002, prefix: str = "Area") -> 
             partnership=p, cycle=cycle, status=status, funding_state=state,
             review_date=policy.year.starts_on if state == FundingState.DEFERRED else None,
         ))
-    SelfAssessment.objects.bulk_create(assessments, batch_size=2000)
+    assessments = SelfAssessment.objects.bulk_create(assessments, batch_size=2000)
+    decided_on = {}
+    events = []
+    for n, assessment in enumerate(assessments):
+        if assessment.funding_state == FundingState.UNDECIDED:
+            continue
+        day = FIRST_DECISION + dt.timedelta(days=n % 14)
+        decided_on[assessment.partnership_id] = day
+        events.append(AccreditationEvent(
+            assessment=assessment, from_status=Status.UNDER_REVIEW, to_status=assessment.status,
+            actor_label="generated", effective_on=day))
+    AccreditationEvent.objects.bulk_create(events, batch_size=2000)
     fractions = rules.Fractions(accredited=policy.fraction_accredited,
                                 deferred=policy.fraction_deferred,
                                 undecided=policy.fraction_undecided)
     entries = []
     expected = {"anticipated": 0, "released": 0, "accredited": 0, "deferred": 0, "undecided": 0}
+    expected_as_at = dict(expected)
     for allocation in allocations:
         governed = allocation.year_id == policy.year_id
         state = states[allocation.partnership_id]
         fraction = rules.fraction_for(state, fractions, governed=governed)
         target = rules.target_released(allocation.amount_pence, fraction)
+        day = decided_on.get(allocation.partnership_id) if governed else None
         if target:
             entries.append(ReleaseEntry(
                 allocation=allocation, amount_pence=target, target_pence=target,
                 allocation_pence=allocation.amount_pence, fraction=Decimal(fraction),
                 funding_state=state if governed else "ungoverned",
-                cause=ReleaseEntry.Cause.INITIAL,
+                cause=ReleaseEntry.Cause.INITIAL, effective_on=day or FIRST_DECISION,
             ))
         if governed:
             expected["anticipated"] += allocation.amount_pence
             expected["released"] += target
             expected[state] += 1
+            then = day is not None and day <= AS_AT_DAY
+            expected_as_at["anticipated"] += allocation.amount_pence
+            expected_as_at["released"] += target if then else 0
+            expected_as_at[state if then else FundingState.UNDECIDED] += 1
     ReleaseEntry.objects.bulk_create(entries, batch_size=2000)
     # Production tables have statistics (autovacuum analyses them); freshly bulk-loaded test
     # tables have none, and PostgreSQL then plans the regional aggregate as nested seq scans.
@@ -156,4 +181,4 @@ def generate_national(count: int, *, seed: int = 2002, prefix: str = "Area") -> 
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     return {"nrf": nrf, "year": years[1], "cycle": cycle, "expected": expected,
-            "partnerships": count}
+            "expected_as_at": expected_as_at, "partnerships": count}

@@ -143,7 +143,8 @@ def test_the_downloads_carry_the_announced_status_and_the_current_one(client, wo
     client.get(LIST)
     accredit_walsall_on_review(world)
     csv_rows = list(csv.DictReader(io.StringIO(
-        client.get(reverse("reporting_public:decisions-csv", args=[2002])).content.decode())))
+        b"".join(client.get(reverse("reporting_public:decisions-csv", args=[2002]))
+                 .streaming_content).decode())))
     walsall = next(r for r in csv_rows if r["authority"] == "Walsall")
     assert {k: walsall[k] for k in ("announced_on", "status_announced", "review_date_announced",
                                     "status_current", "status_current_label",
@@ -276,7 +277,8 @@ def test_a_cycle_before_its_announcement_shows_nothing_public(client, world, nex
     if role in ("analyst", "admin"):
         assert csv_response.status_code == json_response.status_code == 200
         assert "no-store" in csv_response["Cache-Control"]
-        rows = {r["authority"]: r for r in csv.DictReader(io.StringIO(csv_response.content.decode()))}
+        rows = {r["authority"]: r for r in csv.DictReader(io.StringIO(
+            b"".join(csv_response.streaming_content).decode()))}
         assert (rows["Walsall"]["announced_on"], rows["Walsall"]["status_announced"],
                 rows["Walsall"]["status_current"]) == ("", "", "accredited")
         assert rows["Walsall"]["allocation_pence"] == "987654321"

@@ -1,6 +1,7 @@
 """The dashboard's cost does not grow with the number of partnerships: at most 15 SQL queries
-for the whole page (session, user and roles included) at 88 and at 10,000 partnerships, and the
-figures still equal the sums taken independently while generating them."""
+for the whole page (session, user and roles included) at 88 and at 10,000 partnerships, today
+and as at a past date, and the figures still equal the sums taken independently while
+generating them."""
 
 import pytest
 from django.db import transaction
@@ -8,7 +9,7 @@ from django.urls import reverse
 
 from tests.factories import RoleAssignmentFactory
 
-from .dashboard_world import generate_national
+from .dashboard_world import AS_AT_DAY, generate_national
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("big")]
 
@@ -33,7 +34,11 @@ def national(request, django_db_setup, django_db_blocker):
     {"sort": "held", "order": "desc", "page": "3"},
     {"provenance": "illustrative", "sort": "released"},
     {"year": "2003/04", "sort": "status"},
-], ids=["default", "filtered", "sorted-page-3", "provenance", "ungoverned-year"])
+    {"as_at": AS_AT_DAY.isoformat()},
+    {"as_at": AS_AT_DAY.isoformat(), "region": "west-midlands", "status": "accredited",
+     "sort": "held", "order": "desc"},
+], ids=["default", "filtered", "sorted-page-3", "provenance", "ungoverned-year", "as-at",
+        "as-at-filtered-sorted"])
 def test_whole_page_within_budget(client, django_assert_max_num_queries, national, params):
     client.force_login(national["analyst"])
     with django_assert_max_num_queries(BUDGET):
@@ -45,7 +50,7 @@ def test_whole_page_within_budget(client, django_assert_max_num_queries, nationa
     shown = page.end_index() - page.start_index() + 1 if headline.matching else 0
     assert len(response.context["rows"]) == shown
     if "year" not in params:
-        expected = national["expected"]
+        expected = national["expected_as_at" if "as_at" in params else "expected"]
         assert headline.anticipated_pence == expected["anticipated"]
         assert headline.released_pence == expected["released"]
         assert (headline.accredited, headline.deferred, headline.undecided) == (

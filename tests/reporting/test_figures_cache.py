@@ -89,8 +89,9 @@ WALSALL_RELEASED = 410_271_604  # deferred: 67% of it, in whole pence as the rul
      "WHERE id = %(sandwell)s",
      {"west-midlands": {"accredited": 1, "undecided": -1}}),
     ("INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-     "allocation_pence, fraction, funding_state, cause, note, created_at) "
-     "SELECT id, 5, 5, amount_pence, 0, 'undecided', 'manual', '', now() FROM funding_allocation "
+     "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+     "SELECT id, 5, 5, amount_pence, 0, 'undecided', 'manual', '', now(), current_date "
+     "FROM funding_allocation "
      "WHERE id = %(allocation)s",
      {"west-midlands": {"released_pence": 5}}),
 ], ids=["allocation-amount", "authority-moves-region", "funding-state", "ledger-entry"])
@@ -259,8 +260,8 @@ def test_the_partnership_table_follows_every_change(client, world, django_assert
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) "
-            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now() "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now(), current_date "
             "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
             [walsall.pk, world["year"].pk])
     assert table() == (1, {"walsall": WALSALL_RELEASED + 5})

@@ -74,7 +74,7 @@ def test_preview_shows_new_changed_and_unchanged_and_writes_nothing(world):
 def test_confirmed_import_writes_published_figures_and_recomputes(world, admin,
                                                                    django_capture_on_commit_callbacks):
     preview = _preview(HEADER + "Walsall,NRF,2002/03,4613412.50,HC2001\n"
-                                "Sandwell,nrf,2002-03,0,hc2001\n")
+                                "Sandwell,nrf,2002/03,0,hc2001\n")
     with django_capture_on_commit_callbacks(execute=True):
         result = allocations_import(preview=preview, by=admin)
     assert (result.created, result.updated, result.unchanged, result.recomputes) == (0, 2, 0, 2)
@@ -113,8 +113,12 @@ BAD_ROWS = [
     ("Walsall,NRF,2002/03,NaN,HC2001", "amount", "must be a number in pounds"),
     ("Walsall,NRF,2002/03,1e30,HC2001", "amount", "too large"),
     ("Walsall,NRF,2002,100,HC2001", "year", "must be a financial year written like 2002/03"),
+    ("Walsall,NRF,2003-04,100,HC2001", "year", "Year ‘2003-04’ must be a financial year written "
+                                               "like 2003/04"),
+    ("Walsall,NRF,2002/2003,100,HC2001", "year", "written like 2002/03"),
     ("Walsall,NRF,2002/04,100,HC2001", "year", "is not a financial year"),
-    ("Walsall,NRF,2009/10,100,HC2001", "year", "There is no financial year 2009/10"),
+    ("Walsall,NRF,2009/10,100,HC2001", "year", "There is no financial year 2009/10 in the portal: "
+                                               "use one of 2001/02, 2002/03"),
     ("Walsall,XYZ,2002/03,100,HC2001", "fund", "Unknown fund ‘XYZ’: use one of CEF, NRF"),
     ("Walsall,NRF,2002/03,100,NOPE", "source", "Unknown source key ‘NOPE’"),
     ("Walsall,NRF,2002/03,100,", "source", "Enter the source key"),
@@ -153,7 +157,7 @@ def test_every_problem_of_a_row_is_listed(world):
 
 def test_authority_by_gss_code_or_any_case_name(world):
     preview = _preview(HEADER + f"{WALSALL_GSS.lower()},NRF,2002/03,1,HC2001\n"
-                                "  SANDWELL ,NRF,2002/2003,1,HC2001\n")
+                                "  SANDWELL ,NRF,2002/03,1,HC2001\n")
     assert preview.errors == []
     assert [c.authority for c in preview.changes] == ["Walsall", "Sandwell"]
 

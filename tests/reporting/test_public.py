@@ -87,7 +87,7 @@ def test_nothing_from_a_cycle_before_its_announcement_date(client, world, future
     assert "FUTURE-CYCLE" not in html
     assert "£9,876,543.21" not in html
     year = future.year_start
-    for name in ("decisions-show", "decisions-csv", "decisions-json"):
+    for name in ("decisions-show", "decisions-csv", "decisions-csv-metadata", "decisions-json"):
         assert client.get(reverse(f"reporting_public:{name}", args=[year])).status_code == 404
 
 
@@ -116,12 +116,19 @@ def test_unknown_cycle_is_404(client, world):
     assert client.get(reverse("reporting_public:decisions-show", args=[1999])).status_code == 404
 
 
+def _text(response) -> str:
+    return b"".join(response.streaming_content).decode()
+
+
 def test_open_data_csv(client, world):
     response = client.get(reverse("reporting_public:decisions-csv", args=[2002]))
     assert response.status_code == 200
     assert response["Content-Disposition"] == (
         'attachment; filename="lsp-accreditation-decisions-2002-03.csv"')
-    reader = csv.DictReader(io.StringIO(response.content.decode()))
+    assert response["Link"] == (
+        '<http://testserver/decisions/2002.csv-metadata.json>; rel="describedby"; '
+        'type="application/csvw+json"')
+    reader = csv.DictReader(io.StringIO(_text(response)))
     assert reader.fieldnames == [
         "cycle", "announced_on", "region", "government_office", "authority", "gss_code",
         "partnership", "status_announced", "status_announced_label", "review_date_announced",
@@ -161,7 +168,7 @@ def test_open_data_json_matches_csv(client, world):
     assert by_name["Gateshead"]["source"] == "HL2003"
     assert by_name["Wolverhampton"]["status_current"] == "undecided"
     rows = list(csv.DictReader(io.StringIO(
-        client.get(reverse("reporting_public:decisions-csv", args=[2002])).content.decode())))
+        _text(client.get(reverse("reporting_public:decisions-csv", args=[2002]))))))
     assert [r["authority"] for r in rows] == [d["authority"] for d in data["decisions"]]
     assert list(rows[0]) == list(data["decisions"][0])
 
@@ -174,3 +181,28 @@ def test_downloads_within_query_budget(client, world, django_assert_max_num_quer
         assert client.get(reverse("reporting_public:decisions-csv", args=[2002])).status_code == 200
     with django_assert_max_num_queries(3):
         assert client.get(reverse("reporting_public:decisions-json", args=[2002])).status_code == 200
+
+
+def test_open_data_csv_metadata(client, world):
+    """The CSV's CSV on the Web metadata: every column in the header's order, its type and the
+    unit of its money; source, licence and the date the figures are as at."""
+    text = _text(client.get(reverse("reporting_public:decisions-csv", args=[2002])))
+    header = next(csv.reader(io.StringIO(text)))
+    response = client.get(reverse("reporting_public:decisions-csv-metadata", args=[2002]))
+    assert response["Content-Type"] == "application/csvw+json"
+    meta = response.json()
+    assert meta["@context"][0] == "http://www.w3.org/ns/csvw"
+    assert meta["url"] == "http://testserver" + reverse("reporting_public:decisions-csv",
+                                                        args=[2002])
+    columns = {c["name"]: c for c in meta["tableSchema"]["columns"]}
+    assert list(columns) == header
+    assert columns["allocation_pence"]["datatype"] == "integer"
+    assert columns["allocation_pence"]["schema:unitText"].startswith("pence")
+    assert (columns["allocation_gbp"]["datatype"], columns["allocation_gbp"]["schema:unitCode"]) \
+        == ("decimal", "GBP")
+    assert columns["announced_on"]["datatype"] == {"base": "date", "format": "yyyy-MM-dd"}
+    assert "announcement" in meta["dc:source"]
+    assert meta["dc:license"]["@id"].startswith("https://www.nationalarchives.gov.uk/doc/open-gov")
+    assert meta["dc:temporal"]["@value"] == clock.today().isoformat()
+    html = client.get(LIST).content.decode()
+    assert f'href="{reverse("reporting_public:decisions-csv-metadata", args=[2002])}"' in html

@@ -128,7 +128,9 @@ PROJECT_APPS = ("core", "partnerships", "performance", "accreditation", "funding
                 "reference")
 # Identifiers rather than prose: keys the portal looks rows up by, and what no person types.
 NOT_TEXT = {"password", "email", "slug", "key", "code", "label", "gss_code", "content_type",
-            "funding_state"}
+            "funding_state",
+            # An API token's generated key parts (reporting.ApiToken): made by the service.
+            "prefix", "hashed_key"}
 
 
 def text_columns() -> list[tuple[type[models.Model], models.Field]]:
@@ -141,7 +143,7 @@ def text_columns() -> list[tuple[type[models.Model], models.Field]]:
         for f in model._meta.concrete_fields:
             if (isinstance(f, models.CharField | models.TextField) and not f.choices
                     and not isinstance(f, models.SlugField | models.EmailField)
-                    and f.name not in NOT_TEXT):
+                    and not f.primary_key and f.name not in NOT_TEXT):
                 found.append((model, f))
     return found
 

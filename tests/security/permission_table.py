@@ -57,9 +57,13 @@ URL_KWARGS = {
     "funding:partnership-funding": {"slug": "partnership_a.slug"},
     "reporting:partnership-show": {"slug": "partnership_a.slug"},
     "reporting:email-send-again": {"pk": "failed_email.pk"},
+    "reporting:api-token-revoke": {"prefix": "api_token.prefix"},
     "reporting_public:decisions-show": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-csv": {"year_start": "cycle_2002.year_start"},
     "reporting_public:decisions-json": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-csv-metadata": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-360giving-json": {"year_start": "cycle_2002.year_start"},
+    "reporting_public:decisions-360giving-xlsx": {"year_start": "cycle_2002.year_start"},
     "performance:target-list": {"slug": "partnership_a.slug"},
     "performance:target-add": {"slug": "partnership_a.slug"},
     "performance:target-detail": {"pk": "target_a.pk"},
@@ -183,12 +187,16 @@ reporting:dashboard-show                  GET     login 404   404   404   404   
                                           POST    login 404   404   404   404   404   405   405
 reporting:dashboard-export-csv            GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
+reporting:dashboard-export-csv-metadata   GET     login 404   404   404   404   404   200   200
+                                          POST    login 404   404   404   404   404   405   405
 reporting:dashboard-export-xlsx           GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
 reporting:partnership-show                GET     login 404   404   404   404   404   200   200
                                           POST    login 404   404   404   404   404   405   405
 reporting:allocations-import              GET     login 404   404   404   404   404   404   200
                                           POST    login 404   404   404   404   404   404   200
+reporting:allocations-import-template     GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   405
 reporting:allocations-import-confirm      GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 # The training date of a training service: NRU administrators move it. (With the training
@@ -203,7 +211,17 @@ reporting:emails-failed                   GET     login 404   404   404   404   
 reporting:email-send-again                GET     login 404   404   404   404   404   404   405
                                           POST    login 404   404   404   404   404   404   302
 
-# Published decisions: everyone, signed in or not.
+# The read API's tokens: NRU administrators make, list and revoke them (a token's key is shown
+# once, in the answer to the form that made it).
+reporting:api-tokens                      GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   405
+reporting:api-token-new                   GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   200
+reporting:api-token-revoke                GET     login 404   404   404   404   404   404   200
+                                          POST    login 404   404   404   404   404   404   302
+
+# Published decisions, their open data (CSV with its CSV on the Web metadata, JSON, 360Giving
+# JSON and spreadsheet): everyone, signed in or not, once the cycle is announced.
 reporting_public:decisions-list           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 reporting_public:decisions-show           GET     200   200   200   200   200   200   200   200
@@ -212,14 +230,23 @@ reporting_public:decisions-csv            GET     200   200   200   200   200   
                                           POST    405   405   405   405   405   405   405   405
 reporting_public:decisions-json           GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-csv-metadata   GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-360giving-json GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_public:decisions-360giving-xlsx GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
 
-# The read API answers tokens, not sessions: signed in or not, partnerships and allocations
-# without an NRU token are 401 (tests/reporting/test_api.py tries the tokens of every role);
-# decisions, the schema and its documentation page are public.
-reporting_api:partnership-list            GET     401   401   401   401   401   401   401   401
-                                          POST    401   401   401   401   401   401   401   401
-reporting_api:allocation-list             GET     401   401   401   401   401   401   401   401
-                                          POST    401   401   401   401   401   401   401   401
+# The read API answers NRU tokens and NRU staff's sessions: partnerships and allocations are 401
+# without either, 404 to a session without an NRU role, as the pages answer (tests/reporting/
+# test_api.py tries tokens and sessions); the API only reads (405). The index, decisions, the
+# schema and its documentation page are public.
+reporting_api:index                       GET     200   200   200   200   200   200   200   200
+                                          POST    405   405   405   405   405   405   405   405
+reporting_api:partnership-list            GET     401   404   404   404   404   404   200   200
+                                          POST    401   404   404   404   404   404   405   405
+reporting_api:allocation-list             GET     401   404   404   404   404   404   200   200
+                                          POST    401   404   404   404   404   404   405   405
 reporting_api:decision-list               GET     200   200   200   200   200   200   200   200
                                           POST    405   405   405   405   405   405   405   405
 reporting_api:schema                      GET     200   200   200   200   200   200   200   200

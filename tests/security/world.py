@@ -49,6 +49,8 @@ from funding.ledger import releases_recompute
 from funding.models import ReleasePolicy
 from partnerships.models import Member, Partnership, Region, Sector
 from performance.models import ProgressReturn, Target
+from reporting.api_tokens import api_token_create
+from reporting.models import ApiToken
 from tests.factories import (
     AllocationFactory,
     CycleFactory,
@@ -107,6 +109,7 @@ class World:
     target_a: Target
     return_a: ProgressReturn
     failed_email: OutboxEmail
+    api_token: ApiToken
 
     def user(self, role: str) -> User | None:
         return None if role == "anonymous" else getattr(self, role)
@@ -210,6 +213,7 @@ def build_world() -> World:
         )
         email_send(email_id=failed_email.pk)  # or already tried, if the commit has happened
     failed_email = OutboxEmail.objects.get(pk=failed_email.pk, status=OutboxEmail.Status.FAILED)
+    api_token = api_token_create(name="Regional extract", valid_days=30, created_by=admin)[0]
 
     return World(
         region_1=region_1, region_2=region_2, partnership_a=a, partnership_b=b, partnership_c=c,
@@ -219,5 +223,5 @@ def build_world() -> World:
         a_concern=a_concern,
         a_draft=a_draft, a_evidence=a_evidence, b_2002=b_2002, c_review=c_review,
         c_requirement=first, d_submitted=d_submitted, e_review=e_review, member_a=member_a, policy=policy,
-        target_a=target_a, return_a=return_a, failed_email=failed_email,
+        target_a=target_a, return_a=return_a, failed_email=failed_email, api_token=api_token,
     )

@@ -1,0 +1,12 @@
+"""What funding announces to the apps above it, without knowing who listens.
+
+`ledger_changed` is sent inside the transaction that appends entries to the ledger
+(`funding.ledger`), once per batch of entries, so a receiver can act when that transaction
+commits (reporting warms the dashboard's figures then:
+docs/adr/0024-figures-warmed-after-commit.md).
+"""
+
+from django.dispatch import Signal
+
+#: Sent with `allocation_ids` (the allocations whose ledger grew).
+ledger_changed = Signal()
