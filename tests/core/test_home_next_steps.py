@@ -8,11 +8,8 @@ on the service's date it names (1 March 2002, the demo's, unless it says otherwi
 import datetime as dt
 import re
 from html import unescape
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -23,8 +20,6 @@ from accreditation.services.deferral import deferral_progress_save, deferral_sig
 from accreditation.services.drafting import assessment_start
 from accreditation.services.review import assessment_start_review
 from core.models import User
-from funding.ledger import recompute_request_settle
-from funding.models import RecomputeRequest
 from tests.reporting.service_date import service_date
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
@@ -35,20 +30,6 @@ CHAIR = "chair@walsall.lsp.example"
 REVIEWER = "reviewer@west-midlands.go.example"
 ANALYST = "analyst@nru.example"
 ADMIN = "admin@nru.example"
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True), service_date(DEMO_DATE):
-            call_command("load_demo", stdout=StringIO())
-            # Inside this transaction the on-commit enqueues never fire: settle the owed
-            # recomputes as the worker would.
-            for request_id in RecomputeRequest.objects.filter(
-                    completed_at__isnull=True).values_list("pk", flat=True):
-                recompute_request_settle(request_id=request_id)
-        yield
-        transaction.set_rollback(True)
 
 
 def user(email: str) -> User:
