@@ -11,13 +11,9 @@ import json
 import tempfile
 from collections import defaultdict
 from decimal import Decimal
-from io import StringIO
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 from flattentool import unflatten
 from jsonschema import Draft202012Validator
@@ -25,10 +21,8 @@ from openpyxl import load_workbook
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from core import clock
 from core.models import Provenance, User
-from funding.ledger import recompute_request_settle
-from funding.models import Allocation, Fund, RecomputeRequest, ReleaseEntry
+from funding.models import Allocation, Fund, ReleaseEntry
 from reporting import published, threesixty
 
 from .service_date import service_date
@@ -37,21 +31,6 @@ DEMO_DATE = dt.date(2002, 3, 1)
 AFTER_2003_ANNOUNCEMENT = dt.date(2003, 3, 3)
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
-
-
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True), service_date(DEMO_DATE):
-            call_command("load_demo", stdout=StringIO())
-        # Inside this transaction the on-commit enqueues never fire: settle the owed recomputes
-        # as the worker would, just after each was requested (so the ledger is dated then).
-        for request_id, requested_at in RecomputeRequest.objects.filter(
-                completed_at__isnull=True).values_list("pk", "requested_at"):
-            with clock.held_at(requested_at):
-                recompute_request_settle(request_id=request_id)
-        yield
-        transaction.set_rollback(True)
 
 
 def package_validator() -> Draft202012Validator:
