@@ -14,12 +14,8 @@ import io
 import re
 from collections import defaultdict
 from decimal import Decimal
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
-from django.db import transaction
-from django.test import override_settings
 from django.urls import reverse
 
 from accreditation.models import SelfAssessment
@@ -47,22 +43,18 @@ def _settle():
         recompute_request_settle(request_id=request_id)
 
 
-@pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock(), transaction.atomic():
-        with override_settings(DEBUG=True), service_date(MARCH_1):
-            call_command("load_demo", stdout=StringIO())
-            _settle()
-        with service_date(MARCH_28):
-            reviewer = User.objects.get(email="reviewer@west-midlands.go.example")
-            walsall = SelfAssessment.objects.get(partnership__slug="walsall",
-                                                 cycle__year_start=2002)
-            walsall = assessment_start_review(assessment=walsall, by=reviewer)
-            assessment_accredit(assessment=walsall, by=reviewer, on=MARCH_28)
-            _settle()
-        with service_date(MARCH_29):
-            yield
-        transaction.set_rollback(True)
+@pytest.fixture
+def demo(demo):
+    """The demo (loaded once per run, tests/demo_snapshot.py), then Walsall accredited on
+    review on 28 March 2002; the service's today is 29 March 2002."""
+    with service_date(MARCH_28):
+        reviewer = User.objects.get(email="reviewer@west-midlands.go.example")
+        walsall = SelfAssessment.objects.get(partnership__slug="walsall", cycle__year_start=2002)
+        walsall = assessment_start_review(assessment=walsall, by=reviewer)
+        assessment_accredit(assessment=walsall, by=reviewer, on=MARCH_28)
+        _settle()
+    with service_date(MARCH_29):
+        yield demo
 
 
 @pytest.fixture
