@@ -18,7 +18,12 @@ class ReportingConfig(AppConfig):
         from . import tasks  # noqa: F401
         from .emails_views import failed_emails_panel
         from .figures_warm import figures_warm_after_commit
-        from .home_panels import nru_accreditation_panel, nru_money_panel, training_clock_panel
+        from .home_panels import (
+            api_tokens_panel,
+            nru_accreditation_panel,
+            nru_money_panel,
+            training_clock_panel,
+        )
 
         # The dashboard's figures, computed by the worker once a change to the money or to a
         # funding state commits, before any reader asks
@@ -44,3 +49,6 @@ class ReportingConfig(AppConfig):
         home_panel_register("reporting.training_clock", order=60,
                             template="reporting/includes/home_training_clock.html",
                             context=training_clock_panel)
+        home_panel_register("reporting.api_tokens", order=70,
+                            template="reporting/includes/home_api_tokens.html",
+                            context=api_tokens_panel)

@@ -1,9 +1,11 @@
 """The reporting app's home-page sections for NRU staff (registered in reporting/apps.py): the
 decisions since the latest announcement and the partnerships deferred with their review dates;
 money held, recomputes owed, the last reconciliation's drift and the latest policy changes; for
-administrators the training clock. Read through the `..._visible_to` selectors."""
+administrators the training clock and the API tokens. Read through the `..._visible_to` selectors."""
 
-from django.db.models import Sum
+from datetime import timedelta
+
+from django.db.models import Count, Q, Sum
 
 from accreditation.models import AWAITING_REVIEW
 from accreditation.selectors import assessments_visible_to
@@ -19,6 +21,7 @@ from funding.models import (
 from partnerships.models import NATIONAL_ROLES, Role
 from partnerships.selectors import user_has_role
 
+from .api_tokens import api_tokens_visible_to
 from .models import Announcement
 from .published import decisions_since
 
@@ -94,3 +97,15 @@ def training_clock_panel(request) -> dict | None:
             and user_has_role(user, Role.NRU_ADMIN)):
         return None
     return {"today": clock.today()}
+
+
+def api_tokens_panel(request) -> dict | None:
+    """NRU administrators: the read API's tokens in use, those expiring within 14 days, and
+    where to manage them (docs/adr/0022-api-tokens-managed-in-the-service.md)."""
+    user = request.user
+    if not (user.is_authenticated and user_has_role(user, Role.NRU_ADMIN)):
+        return None
+    now = clock.now()
+    active = api_tokens_visible_to(user).filter(revoked=False, expiry_date__gt=now)
+    return active.aggregate(  # one query
+        active=Count("pk"), expiring=Count("pk", filter=Q(expiry_date__lte=now + timedelta(days=14))))

@@ -20,6 +20,7 @@ from accreditation.services.deferral import deferral_progress_save, deferral_sig
 from accreditation.services.drafting import assessment_start
 from accreditation.services.review import assessment_start_review
 from core.models import User
+from reporting.api_tokens import api_token_create, api_token_revoke
 from tests.reporting.service_date import service_date
 
 pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("demo")]
@@ -185,6 +186,19 @@ def test_the_administrator_of_a_training_service_is_shown_its_date(demo):
     assert f'href="{reverse("reporting:training-date")}"' in clock_panel
 
 
+def test_the_administrator_is_shown_the_api_tokens_in_use_and_where_to_manage_them(demo):
+    admin = user(ADMIN)
+    api_token_create(name="Finance extract", valid_days=30, created_by=admin)
+    api_token_create(name="Year-end extract", valid_days=90, created_by=admin)
+    revoked, _key = api_token_create(name="Old extract", valid_days=30, created_by=admin)
+    api_token_revoke(prefix=revoked.prefix, revoked_by=admin)
+    # Twenty days on, the 30-day token expires within 14 days; the 90-day one does not.
+    panel = section(home(ADMIN, on=dt.date.today() + dt.timedelta(days=20)), "api-tokens")
+    assert "2 tokens in use, 1 expiring in the next 14 days." in text(panel)
+    assert f'href="{reverse("reporting:api-tokens")}"' in panel
+    assert 'id="api-tokens"' not in home(ANALYST)
+
+
 # --- Query budgets -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("email, budget", [
@@ -194,8 +208,8 @@ def test_the_administrator_of_a_training_service_is_shown_its_date(demo):
     # The reviewer's counts per cycle in one query.
     (REVIEWER, 10),
     # Announcement, decisions since, deferred, allocations and ledger sums, policies, recomputes,
-    # the last reconciliation and (administrator) policy changes and failed emails.
-    (ANALYST, 17), (ADMIN, 19),
+    # the last reconciliation and (administrator) policy changes, failed emails and API tokens.
+    (ANALYST, 17), (ADMIN, 20),
 ])
 def test_each_roles_home_keeps_to_a_query_budget(demo, email, budget, django_assert_max_num_queries):
     client = Client()
