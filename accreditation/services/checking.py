@@ -20,7 +20,7 @@ def response_confirm(*, response: RequirementResponse, by, expected_version: int
     """Record that the officer read the carried-forward answer, as it was when their page was
     loaded (`expected_version`), and it is unchanged. Confirming twice changes nothing."""
     assessment = _draft_locked(response.assessment)
-    current = (RequirementResponse.objects.select_for_update()
+    current = (RequirementResponse.objects.select_for_update(of=("self",))
                .select_related("requirement", "carried_forward_from__assessment__cycle")
                .get(pk=response.pk, assessment=assessment))
     if current.carried_forward_from_id is None:

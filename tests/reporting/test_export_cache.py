@@ -68,10 +68,10 @@ def test_a_committed_change_is_in_the_next_xlsx_and_csv(analyst_client):
     with connection.cursor() as cursor:  # any writer, committed: here raw SQL
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) "
-            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now() "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now(), %s "
             "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
-            [walsall.pk, analyst_client.world["year"].pk])
+            [clock.today(), walsall.pk, analyst_client.world["year"].pk])
     with CaptureQueriesContext(connection) as rebuilt:
         content = analyst_client.get(XLSX).content
     assert _walsall_released(content) == WALSALL_RELEASED + 5
@@ -110,9 +110,9 @@ def test_the_360giving_files_are_cached_until_the_figures_change(client):
     with connection.cursor() as cursor:
         cursor.execute(
             "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
-            "allocation_pence, fraction, funding_state, cause, note, created_at) "
-            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', %s "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', %s, %s "
             "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
-            [timezone.make_aware(dt.datetime.combine(clock.today(), dt.time(9))), walsall.pk,
-             world["year"].pk])
+            [timezone.make_aware(dt.datetime.combine(clock.today(), dt.time(9))), clock.today(),
+             walsall.pk, world["year"].pk])
     assert sorted(walsall_paid(client.get(url).content)) == [Decimal("0.05"), Decimal("4102716.04")]
