@@ -62,10 +62,10 @@ def test_with_redis_unreachable_decisions_and_pages_work_and_recomputes_catch_up
         assert took < 5, f"the decision took {took:.1f} s with the broker down: publishing must fail fast"
         assert analyst.get(reverse("reporting:dashboard-show")).status_code == 200
         assert analyst.get(reverse("reporting:partnership-show", args=["sandwell"])).status_code == 200
-        page = officer.get(reverse("accreditation:response-edit", args=[world.a_draft.pk, "R1"]))
-        saved = officer.post(reverse("accreditation:response-edit", args=[world.a_draft.pk, "R1"]),
-                             {**post_fields(page.text), "self_rating": "amber",
-                              "case": "Changed while Redis was down.", "action": "later"})
+        edit = reverse("accreditation:response-edit", args=[world.a_draft.pk, "R1"])
+        page = officer.get(edit)
+        saved = officer.post(edit, {**post_fields(page.text, edit), "self_rating": "amber",
+                                    "case": "Changed while Redis was down.", "action": "later"})
         assert saved.status_code == 302
 
     assert SelfAssessment.objects.get(pk=world.c_review.pk).status == Status.ACCREDITED
