@@ -152,6 +152,12 @@ def reviewer_accredits(page, sign_in, check):
 
 def officer_sees_the_money(page, sign_in, check):
     sign_in_as(page, sign_in, OFFICER)
+    page.goto("/")  # the officer's home: the decision and the money, as next steps
+    expect(page.locator("#next-walsall")).to_contain_text(
+        re.compile(r"Latest decision: 2002/03: Accredited"))
+    expect(page.locator("#money")).to_contain_text(
+        re.compile(r"Walsall LSP: £[\d,.]+ released, £[\d,.]+ held"))
+    check(page)
     page.get_by_role("link", name="Your partnership").click()
     row = page.locator("#cycles-walsall tr", has_text="2002/03")
     expect(row).to_contain_text("Accredited")
