@@ -69,13 +69,15 @@ class _Forms(HTMLParser):
             self._current = None
 
 
-def form_fields(html: str, action: str | None = None) -> dict[str, str]:
+def form_fields(html: str, *actions: str) -> dict[str, str]:
+    """The fields of the first POST form whose action is one of `actions` (a form posting to
+    its own page may say so with an empty action or with the page's path)."""
     parser = _Forms()
     parser.feed(html)
     for form_action, fields in parser.forms:
-        if action is None or form_action == action:
+        if form_action in actions:
             return dict(fields)
-    raise LookupError(f"no POST form with action {action!r} on the page")
+    raise LookupError(f"no POST form with action {' or '.join(map(repr, actions))} on the page")
 
 
 def sign_in(client: FastHttpSession, email: str) -> None:
@@ -154,7 +156,7 @@ class Officer(FastHttpUser):
         url = f"/assessments/{pk}/requirements/{code}/"
         page = self.client.get(url, name="requirement page")
         pause(self)
-        fields = form_fields(page.text, "")
+        fields = form_fields(page.text, "", url)
         version = int(fields["version"])
         case = f"Our case for {code}, revised during the load test ({random.random():.12f})."
         # Autosave while typing, then the Save and continue button.
@@ -184,7 +186,8 @@ class Officer(FastHttpUser):
         pk = self.work["assessment"]
         page = self.client.get(f"/assessments/{pk}/check/", name="check answers")
         pause(self)
-        with self.client.post(f"/assessments/{pk}/check/", form_fields(page.text, ""),
+        check = f"/assessments/{pk}/check/"
+        with self.client.post(check, form_fields(page.text, "", check),
                               name="ask chair to sign off", allow_redirects=False,
                               catch_response=True) as answer:
             if not expect_redirect(answer, f"sign-off request {pk}", rf"^/assessments/{pk}/$"):
@@ -194,7 +197,7 @@ class Officer(FastHttpUser):
         sign_in(self.chair, self.work["chair"])
         page = self.chair.get(f"/assessments/{pk}/sign-off/", name="sign-off page")
         pause(self)
-        data = {**form_fields(page.text, ""), "confirm": "on"}
+        data = {**form_fields(page.text, "", f"/assessments/{pk}/sign-off/"), "confirm": "on"}
         with self.chair.post(f"/assessments/{pk}/sign-off/", data, name="sign off and submit",
                              allow_redirects=False, catch_response=True) as answer:
             if not expect_redirect(answer, f"submit {pk}", rf"^/assessments/{pk}/submitted/$"):
@@ -235,11 +238,12 @@ class Reviewer(FastHttpUser):
                 return
         page = self.client.get(f"/review/assessments/{pk}/accredit/", name="accredit page")
         pause(self)
-        data = {**form_fields(page.text, ""), "summary": "Accredited during the load test."}
+        accredit = f"/review/assessments/{pk}/accredit/"
+        data = {**form_fields(page.text, "", accredit), "summary": "Accredited during the load test."}
         confirm = self.client.post(f"/review/assessments/{pk}/accredit/", data,
                                    name="accredit (confirm page)")
         pause(self)
-        data = {**form_fields(confirm.text, ""), "confirm": "1"}
+        data = {**form_fields(confirm.text, "", accredit), "confirm": "1"}
         with self.client.post(f"/review/assessments/{pk}/accredit/", data, name="accredit",
                               allow_redirects=False, catch_response=True) as answer:
             if not expect_redirect(answer, f"accredit {pk}", r"^/review/decisions/\d+/letter/$"):

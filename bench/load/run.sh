@@ -14,7 +14,7 @@
 # (core.middleware.CpuTimingMiddleware) and the report gives CPU ms per request beside latency.
 # Prints requests, failures, median and p95 per page (and CPU ms per request), then
 # verify.py's checks. Exit status 1 if a request failed, a write was lost or a recompute was left
-# owed; a p95 of 500 ms or more is printed as a missed target.
+# owed; a p95 of 200 ms or more is printed as a missed target.
 set -euo pipefail
 SERVICE_PIN=()
 GENERATOR_PIN=()

@@ -110,6 +110,14 @@ def main(plan_path: str, results_path: str, wait_seconds: int = 180) -> int:
     check(not lost, f"answer saves confirmed: {saves}, on {len(results['saves'])} answers; "
                     f"versions that disagree: {len(lost)} {lost[:5]}")
 
+    # A run in which a kind of write never happened proves nothing about it (a page that lost
+    # its form stops the simulated user before the write): outside fault scenarios, each of the
+    # three kinds must have been confirmed at least once.
+    if not fault_mode:
+        check(bool(submitted) and bool(decided) and saves > 0,
+              f"every kind of write happened: {len(submitted)} submissions, {len(decided)} "
+              f"accreditations, {saves} answer saves")
+
     owed, waited = owed_after_waiting(wait_seconds)
     made = RecomputeRequest.objects.filter(requested_at__gte=since)
     check(owed == 0, f"recomputes requested during the run: {made.count()}; applied: "
