@@ -14,3 +14,21 @@ bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+
+# The application is loaded once, in the master, and warmed up there (every view imported, every
+# template compiled: lsp_portal/warmup.py) before the workers are forked, so that no worker's
+# first requests pay for it. The master holds no connection; post_fork closes any all the same.
+preload_app = True
+
+
+def when_ready(server):
+    from lsp_portal.warmup import warm_up
+
+    done = warm_up()
+    server.log.info("warmed up before forking: %(templates)d templates in %(milliseconds)d ms", done)
+
+
+def post_fork(server, worker):
+    from django.db import connections
+
+    connections.close_all()

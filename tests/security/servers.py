@@ -55,7 +55,9 @@ def _wait_for(port: int, process: subprocess.Popen, log: Path, what: str) -> Non
 
 @contextmanager
 def gunicorn(folder: Path):
-    """One sync worker, the tests' settings with the probe's URLs, one trusted proxy."""
+    """The deployed configuration (deploy/gunicorn.conf.py: the application loaded and warmed
+    up in the master) with one sync worker, the tests' settings with the probe's URLs, one
+    trusted proxy. Its log is `<folder>/gunicorn.log`."""
     port = free_port()
     probe_log, errors = folder / "probe.log", folder / "gunicorn.log"
     probe_log.touch()
@@ -66,6 +68,7 @@ def gunicorn(folder: Path):
     with errors.open("w") as stderr:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "lsp_portal.wsgi:application",
+             "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
              "--bind", f"127.0.0.1:{port}", "--workers", "1", "--timeout", "60", "--chdir", str(ROOT)],
             env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr)
         try:

@@ -295,3 +295,11 @@ def test_the_compose_file_validates():
                             cwd=servers.ROOT, env={**env, "SECRET_KEY": "validate-only"},
                             capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_deployed_gunicorn_warms_up_in_the_master_before_forking_its_workers(gunicorn):
+    """deploy/gunicorn.conf.py loads the application once and warms it up (lsp_portal/warmup.py)
+    before any worker is forked, so no worker's first requests compile templates."""
+    log = (gunicorn.probe_log.parent / "gunicorn.log").read_text()
+    assert "warmed up before forking" in log, log[-2000:]
+    assert log.index("warmed up before forking") < log.index("Booting worker"), log[-2000:]
