@@ -85,7 +85,9 @@ def sign_in(client: FastHttpSession, email: str) -> None:
     data = {**form_fields(page.text, "/sign-in/"), "username": email, "password": PLAN["password"]}
     with client.post("/sign-in/", data, name="sign-in", allow_redirects=False,
                      catch_response=True) as answer:
-        expect_redirect(answer, f"sign-in as {email}", r"^/$")
+        signed_in = expect_redirect(answer, f"sign-in as {email}", r"^/$")
+    if signed_in:  # where the browser goes next: the home page of next actions
+        client.get("/", name="home (after sign-in)")
 
 
 def pause(user) -> None:
