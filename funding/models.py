@@ -98,7 +98,7 @@ class Allocation(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.partnership} {self.fund} {self.year}"
+        return f"{self.fund} {self.year}: published total"
 
 
 class RegionalBudget(models.Model):

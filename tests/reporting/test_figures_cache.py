@@ -20,7 +20,7 @@ from accreditation.services.decisions import assessment_accredit
 from accreditation.services.review import assessment_start_review
 from funding.models import Allocation, FiguresVersion
 from reporting import dashboard, figures_cache
-from tests.factories import RoleAssignmentFactory
+from tests.factories import FinancialYearFactory, FundFactory, RoleAssignmentFactory
 
 from .dashboard_world import build_world
 
@@ -270,3 +270,35 @@ def test_the_partnership_table_follows_every_change(client, world, django_assert
         cursor.execute("UPDATE accreditation_selfassessment SET funding_state = 'deferred' "
                        "WHERE id = %s", [_sandwell(world).pk])
     assert table() == (2, {"walsall": WALSALL_RELEASED + 5, "sandwell": 0})
+
+
+@pytest.mark.parametrize("table", ["published total", "regional budget"])
+def test_a_published_total_or_a_budget_written_anyhow_is_offered_at_once(world, table):
+    """The offered fund-years, the published total and the regional budgets are cached with the
+    figures (reporting/dashboard_choices.py): a total or budget written by raw SQL (or the admin,
+    or the reference data) moves the version, so the next read has it (funding 0011)."""
+    from funding.models import PublishedTotal, RegionalBudget
+    from reporting import dashboard_choices
+
+    y2003 = FinancialYearFactory(start_year=2003)
+    cef = FundFactory(code="CEF")
+    before_choices = dashboard_choices.fund_year_choices()
+    assert dashboard_choices.chosen("NRF", "2002/03").published_total_pence is None
+    assert cef.pk not in {f.pk for f in before_choices.funds}
+    before = _version()
+    with connection.cursor() as cursor:
+        if table == "published total":
+            cursor.execute("INSERT INTO funding_publishedtotal (fund_id, year_id, amount_pence) "
+                           "VALUES (%s, %s, 30000000000)", [world["nrf"].pk, world["year"].pk])
+        else:
+            cursor.execute("INSERT INTO funding_regionalbudget (region_id, fund_id, year_id, "
+                           "amount_pence, provenance) VALUES (%s, %s, %s, 123400, 'published')",
+                           [world["regions"]["north-east"].pk, cef.pk, y2003.pk])
+    assert _version() != before
+    if table == "published total":
+        assert PublishedTotal.objects.count() == 1
+        assert dashboard_choices.chosen("NRF", "2002/03").published_total_pence == 30_000_000_000
+    else:
+        assert RegionalBudget.objects.count() == 1
+        chosen = dashboard_choices.chosen("CEF", "2003/04")
+        assert (chosen.fund, chosen.year, chosen.budgets_only) == (cef, y2003, True)
