@@ -81,11 +81,6 @@ class ProgressSummary:
         return {standing: counted[standing] for standing in STANDINGS}
 
     @property
-    def count_items(self) -> list[tuple[str, str, int]]:
-        """(standing, label, count) for every standing, in the order of STANDINGS."""
-        return [(s, STANDING_LABELS[s], n) for s, n in self.counts.items()]
-
-    @property
     def as_at_label(self) -> str | None:
         return rules.year_label(self.as_at) if self.as_at is not None else None
 

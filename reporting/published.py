@@ -15,7 +15,6 @@ from decimal import Decimal
 from django.db.models import (
     Case,
     CharField,
-    Count,
     Exists,
     F,
     FilteredRelation,
@@ -23,7 +22,6 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
-    Sum,
     Value,
     When,
 )
@@ -104,18 +102,6 @@ def published_decisions(cycle: Cycle) -> QuerySet[Partnership]:
         )
         .select_related("local_authority__region")
         .order_by("local_authority__region__name", "local_authority__name")
-    )
-
-
-def published_totals(decisions: QuerySet[Partnership]) -> dict:
-    """Counts by decision and the NRF total of a cycle's `published_decisions`, from the
-    database."""
-    return decisions.aggregate(
-        partnerships=Count("pk"),
-        accredited=Count("pk", filter=Q(decision=FundingState.ACCREDITED)),
-        deferred=Count("pk", filter=Q(decision=FundingState.DEFERRED)),
-        undecided=Count("pk", filter=Q(decision=FundingState.UNDECIDED)),
-        nrf_total_pence=Sum("nrf_pence", default=0),
     )
 
 
