@@ -17,7 +17,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from html.parser import HTMLParser
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "load"))
+from page_forms import form_fields  # bench/load/page_forms.py
 
 GOVUK_500 = "Sorry, there is a problem with the service"
 
@@ -51,45 +54,17 @@ class Browser:
         return status, text, location, (time.perf_counter() - started) * 1000
 
     def form(self, path: str, action: str = "") -> dict:
+        """The fields of the page's POST form to `action` (by default the page itself)."""
         status, text, _, _ = self.request(path)
         if status != 200:
             raise RuntimeError(f"GET {path} answered {status}")
-        return post_form_fields(text, action)
+        return form_fields(text, *((action,) if action else ("", path)))
 
     def sign_in(self, email: str, password: str) -> None:
         fields = self.form("/sign-in/", "/sign-in/")
         status, *_ = self.request("/sign-in/", {**fields, "username": email, "password": password})
         if status != 302:
             raise RuntimeError(f"sign-in as {email} answered {status}")
-
-
-class _Forms(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.forms, self._current = [], None
-
-    def handle_starttag(self, tag, attrs):
-        a = dict(attrs)
-        if tag == "form" and (a.get("method") or "").lower() == "post":
-            self._current = {}
-            self.forms.append((a.get("action") or "", self._current))
-        elif tag == "input" and self._current is not None and a.get("name"):
-            if (a.get("type") or "text") in ("checkbox", "radio") and "checked" not in a:
-                return
-            self._current[a["name"]] = a.get("value") or ""
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._current = None
-
-
-def post_form_fields(html: str, action: str = "") -> dict:
-    parser = _Forms()
-    parser.feed(html)
-    for form_action, fields in parser.forms:
-        if form_action == action:
-            return dict(fields)
-    raise LookupError(f"no POST form with action {action!r}")
 
 
 def watch(browser: Browser, path: str, seconds: float) -> None:
@@ -115,7 +90,7 @@ def decide(browser: Browser, pk: int) -> None:
     fields = {**browser.form(f"{detail}accredit/"), "summary": "Accredited during a fault."}
     status, text, _, ms = browser.request(f"{detail}accredit/", fields)
     step("accredit (confirm page)", status, ms, (200,))
-    fields = {**post_form_fields(text), "confirm": "1"}
+    fields = {**form_fields(text, "", f"{detail}accredit/"), "confirm": "1"}
     status, _, location, ms = browser.request(f"{detail}accredit/", fields)
     step("accredit", status, ms)
     print(json.dumps({"assessment": pk, "steps": steps,
