@@ -60,6 +60,9 @@ echo "-- CPU used during the run: gunicorn $(awk -v a="$web_cpu" -v b="$(cpu_sec
 generator, on the same CPUs) $(awk '{ printf "%.1f", $1 + $2 }' "$WORKDIR/locust.cpu") s; \
 all processes $(awk -v a="$machine_cpu" -v b="$(machine_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
 
+echo "-- gunicorn's resident memory after the run (master and workers): $(resident_mib "$WEB_PID") MiB;" \
+  "PostgreSQL connections to $LOAD_DB: $(psql_admin "SELECT count(*) FROM pg_stat_activity WHERE datname = '$LOAD_DB'")"
+
 "$PY" "$ROOT/bench/load/report.py" "$WORKDIR/locust_stats.csv" "$WORKDIR/locust_failures.csv" \
   "$WORKDIR/cpu.json" \
   || status=1

@@ -113,6 +113,18 @@ cpu_seconds() {
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 
+# Resident memory (MiB) of a process we started and its children (gunicorn's master and
+# workers), from /proc.
+resident_mib() {
+  local pids="$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
+  local kib=0
+  for p in $pids; do
+    [ -r "/proc/$p/status" ] || continue
+    kib=$((kib + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")))
+  done
+  awk -v k="$kib" 'BEGIN { printf "%.0f", k / 1024 }'
+}
+
 locust_venv() {
   local venv="$ROOT/bench/.venv-load"
   if [ ! -x "$venv/bin/locust" ]; then
