@@ -16,7 +16,8 @@ filters, sorts and days are written by their first reader in each process, as be
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from celery import current_app
 from django.db import connection, transaction
@@ -34,6 +35,10 @@ from .models import FiguresSnapshot
 logger = logging.getLogger(__name__)
 
 WARM_TASK = "reporting.figures_warm"
+# A PostgreSQL advisory lock (session level) held while one worker process writes the export:
+# another warm-up meanwhile leaves the export to it (or to the next warm-up) rather than
+# writing the same workbook at the same time. Nothing else in the service takes advisory locks.
+EXPORT_LOCK = 240_024_001
 
 # What computes the figures to be stored at a version, or None when they are stored already.
 Plan = Callable[[int], Callable[[], object] | None]
@@ -96,19 +101,37 @@ def _warm(plan: Plan) -> int | None:
     return version
 
 
+@contextmanager
+def _export_lock() -> Iterator[bool]:
+    """Whether this process may write the export now (no other warm-up is writing it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [EXPORT_LOCK])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [EXPORT_LOCK])
+
+
 def figures_warm() -> int | None:
     """Compute and store the warmed figures, then the default XLSX export, for the committed
     figures version; return the version warmed last, or None when there was nothing to do
     (both already warmed at this version, a database without the figures version, or called
     inside a transaction).
 
-    Two transactions, the dashboard's first: its figures are stored before the workbook (a
-    second or so at 10,000 partnerships) is written, so the dashboard's readers do not wait
-    for it. If a change commits in between, the export is warmed at the newer version."""
+    Two transactions, the dashboard's first: its figures are stored before the workbook
+    (seconds at 10,000 partnerships, bench/README.md) is written, so the dashboard's readers
+    do not wait for it. If a change commits in between, the export is warmed at the newer
+    version. While another worker process writes the export, this one leaves it: in a burst
+    of changes one worker process at a time writes workbooks, and the version the burst ends
+    on is warmed by the last warm-up sent or by beat's within a minute."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
     figures = _warm(_dashboard_plan)
-    export = _warm(_export_plan)
+    with _export_lock() as held:
+        export = _warm(_export_plan) if held else None
     return export if export is not None else figures
 
 

@@ -24,9 +24,13 @@ from accreditation.models import SelfAssessment
 from accreditation.services.decisions import assessment_accredit
 from core import clock
 from funding.models import FiguresVersion, ReleaseEntry
-from reporting import dashboard, exports
-from reporting.figures_snapshots import EXPORT_XLSX, figures_snapshot_read, figures_snapshots_write
-from reporting.figures_warm import figures_warm
+from reporting import dashboard, exports, figures_snapshots
+from reporting.figures_snapshots import (
+    EXPORT_XLSX,
+    figures_snapshot_read,
+    figures_snapshots_write,
+)
+from reporting.figures_warm import EXPORT_LOCK, figures_warm
 from reporting.models import FiguresSnapshot
 from tests.factories import RoleAssignmentFactory
 
@@ -277,3 +281,24 @@ def test_a_workbook_of_megabytes_is_stored_and_read_back_exactly(world):
     assert figures_snapshot_read(EXPORT_XLSX, "big", version + 1) is None
     FiguresSnapshot.objects.filter(name=EXPORT_XLSX).update(data=workbook[:-1])
     assert figures_snapshot_read(EXPORT_XLSX, "big", version) is None  # cut short: not served
+
+
+def test_while_another_warm_up_writes_the_export_this_one_leaves_it(world, workbooks_written):
+    """Two worker processes never write the same workbook at once: while one holds the export's
+    lock, another warms the dashboard's figures only; the next warm-up writes the export."""
+    FiguresSnapshot.objects.all().delete()
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        other.autocommit = True
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [EXPORT_LOCK])
+        assert figures_warm() == _version()
+        assert set(FiguresSnapshot.objects.values_list("name", flat=True)) == figures_snapshots.DASHBOARD
+        assert workbooks_written == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [EXPORT_LOCK])
+    finally:
+        other.close()
+    assert figures_warm() == _version()
+    assert FiguresSnapshot.objects.filter(name=EXPORT_XLSX, version=_version()).exists()
+    assert len(workbooks_written) == 1
