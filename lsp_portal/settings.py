@@ -317,8 +317,9 @@ CELERY_BEAT_SCHEDULE = {
         "task": "reporting.announcements_take_due",
         "schedule": 300.0,
     },
-    # The dashboard's figures after a change no service announced (the admin, a shell): warmed
-    # within a minute. Two queries when they are warm already (reporting/figures_warm.py).
+    # The dashboard's figures and its default XLSX export after a change no service announced
+    # (the admin, a shell), or on a new day (the export's date): warmed within a minute. A dozen
+    # small queries when they are warm already (reporting/figures_warm.py).
     "figures-warm": {
         "task": "reporting.figures_warm",
         "schedule": 60.0,

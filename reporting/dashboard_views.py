@@ -266,7 +266,8 @@ class DashboardShowView(NruOnlyMixin, TemplateView):
 
 class DashboardExportView(NruOnlyMixin, View):
     """The partnership table, as filtered and sorted on the page, as CSV (streamed, its CSVW
-    metadata named in a `Link` header) or XLSX (written once per figures version)."""
+    metadata named in a `Link` header) or XLSX (written once per figures version; with nothing
+    chosen, written by the worker right after each change: `reporting.figures_warm`)."""
 
     def get(self, request, fmt: str):
         req = table_request(request.GET)

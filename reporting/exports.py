@@ -9,7 +9,11 @@ never in rows above the header. Text that a spreadsheet would run as a formula i
 leading apostrophe (`export_table.safe_text`).
 
 The XLSX is written once per figures version and served from the figures cache until the
-figures change (`xlsx_cached`); the CSV is streamed as the rows come from the database.
+figures change (`xlsx_cached`); the one the dashboard's "Download XLSX" link asks for with
+nothing chosen is written by the worker right after each committed change, so that its first
+reader in each process reads the stored file (`reporting.figures_warm`,
+docs/adr/0024-figures-warmed-after-commit.md). The CSV is streamed as the rows come from the
+database.
 """
 
 import csv
@@ -33,9 +37,11 @@ from .export_table import (
     share,
 )
 from .figures_cache import figures_cached
+from .figures_snapshots import EXPORT_XLSX
 from .spreadsheet import xlsx_bytes
 
-__all__ = ["csv_lines", "export_table", "pounds_decimal", "safe_text", "xlsx_cached"]
+__all__ = ["csv_lines", "export_table", "pounds_decimal", "safe_text", "xlsx_cached",
+           "xlsx_parts"]
 
 NRF = "NRF"
 TITLE = "Neighbourhood Renewal Unit: allocations, released and held"
@@ -185,13 +191,21 @@ def csv_lines(table: ExportTable) -> Iterator[str]:
         yield writer.writerow(_text_cells(row))
 
 
+def xlsx_parts(scope: dashboard.DashboardScope, *, filters: dashboard.TableFilters, sort: str,
+               descending: bool, as_at: date) -> tuple:
+    """What the XLSX is cached and stored under, beside the figures version (the region's name
+    follows from its slug)."""
+    return (scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle else 0,
+            filters.region, filters.status, filters.provenance, sort, descending, as_at)
+
+
 def xlsx_cached(scope: dashboard.DashboardScope, *, filters: dashboard.TableFilters, sort: str,
                 descending: bool, region_name: str = "", as_at: date | None = None) -> bytes:
     """The XLSX of `export_table`, written once per figures version and served from the
-    figures cache until the figures change (`figures_cache.figures_cached`)."""
+    figures cache until the figures change (`figures_cache.figures_cached`); on a miss, the
+    worker's file for this version when it wrote this one (`figures_warm`)."""
     as_at = as_at or clock.today()
-    parts = (scope.fund.pk, scope.year.pk, scope.cycle.pk if scope.cycle else 0,
-             filters.region, filters.status, filters.provenance, sort, descending, as_at)
-    return figures_cached("export-xlsx", parts, lambda: xlsx_bytes(export_table(
+    parts = xlsx_parts(scope, filters=filters, sort=sort, descending=descending, as_at=as_at)
+    return figures_cached(EXPORT_XLSX, parts, lambda: xlsx_bytes(export_table(
         scope, filters=filters, sort=sort, descending=descending, region_name=region_name,
         as_at=as_at)))

@@ -2,9 +2,9 @@
 
 PostgreSQL triggers (funding migration 0005) move `funding.FiguresVersion` whenever a committed
 transaction changed anything these figures are computed from; what is cached is keyed on that
-version, so it is never served after a change. Behind it, for the dashboard's costliest figures,
-the snapshots the worker computes right after each change (`reporting.figures_snapshots`,
-docs/adr/0024-figures-warmed-after-commit.md).
+version, so it is never served after a change. Behind it, for the dashboard's costliest figures
+and its default XLSX export, the snapshots the worker computes right after each change
+(`reporting.figures_snapshots`, docs/adr/0024-figures-warmed-after-commit.md).
 """
 
 from collections.abc import Callable
@@ -68,25 +68,26 @@ def figures_cached(name: str, parts: tuple, compute: Callable[[], T]) -> T:
         value = compute()
         recording = _recording.get()
         if recording is not None and name in WARMED:
-            recording.append((name, _parts_key(parts), value))
+            recording.append((name, parts_key(parts), value))
         return value
     key = ":".join([name, str(version), *map(str, parts)])
     cache = caches["figures"]
     value = cache.get(key)
     if value is None:
         if name in WARMED:
-            value = figures_snapshot_read(name, _parts_key(parts), version)
+            value = figures_snapshot_read(name, parts_key(parts), version)
         if value is None:
             value = compute()
         cache.set(key, value)
     return value
 
 
-def _parts_key(parts: tuple) -> str:
+def parts_key(parts: tuple) -> str:
+    """The key a figure cached under `parts` is stored under in its snapshot."""
     return ":".join(map(str, parts))
 
 
-def figures_recording(work: Callable[[], None]) -> list[tuple[str, str, object]]:
+def figures_recording(work: Callable[[], object]) -> list[tuple[str, str, object]]:
     """Run `work` (inside the worker's transaction, where nothing is cached) and return the
     warmed figures it computed through `figures_cached`, as (name, key, value): the same keys a
     reader will look for, whatever the page asked for."""

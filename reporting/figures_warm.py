@@ -1,34 +1,47 @@
-"""The dashboard's figures computed by the worker right after a committed change, before any
-reader asks (docs/adr/0024-figures-warmed-after-commit.md).
+"""The dashboard's figures, and its XLSX export, computed by the worker right after a committed
+change, before any reader asks (docs/adr/0024-figures-warmed-after-commit.md).
 
 When funding's ledger grows (`funding.signals.ledger_changed`) or an assessment's status changes
 (`accreditation.signals.transition_recorded`), the transaction that did it enqueues
 `reporting.figures_warm` once it commits. The worker then computes, for the committed figures
 version, what the dashboard's first page needs that is costly (the regional aggregates and the
-first page of the partnership table) and stores it (`reporting.figures_snapshots`). The first
-reader in each web process reads that (one query each) instead of computing it. A reader that
-comes before the worker has finished, or after a change nobody announced (the admin, raw SQL),
+first page of the partnership table) and stores it (`reporting.figures_snapshots`); then, in a
+second step, the XLSX the dashboard's "Download XLSX" link asks for with nothing chosen (the
+default fund-year, no filter, the default sort, today), stored beside them. The first reader in
+each web process reads those (one query each) instead of computing them. A reader that comes
+before the worker has finished, or after a change nobody announced (the admin, raw SQL),
 computes as before (ADR 0011); beat runs the warm-up every minute as well, so such changes are
-warmed too.
+warmed too, and so is the export of a new day (its date is part of the file). Other fund-years,
+filters, sorts and days are written by their first reader in each process, as before.
 """
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from celery import current_app
 from django.db import connection, transaction
 from django.http import QueryDict
 
+from core import clock
 from funding.models import FiguresVersion
 
-from . import dashboard
+from . import dashboard, dashboard_choices, exports
 from .dashboard_views import PAGE_SIZE, table_request
-from .figures_cache import figures_recording
-from .figures_snapshots import figures_snapshots_write
+from .figures_cache import figures_recording, parts_key
+from .figures_snapshots import DASHBOARD, EXPORT_XLSX, figures_snapshots_write
 from .models import FiguresSnapshot
 
 logger = logging.getLogger(__name__)
 
 WARM_TASK = "reporting.figures_warm"
+# A PostgreSQL advisory lock (session level) held while one worker process writes the export:
+# another warm-up meanwhile leaves the export to it (or to the next warm-up) rather than
+# writing the same workbook at the same time. Nothing else in the service takes advisory locks.
+EXPORT_LOCK = 240_024_001
+
+# What computes the figures to be stored at a version, or None when they are stored already.
+Plan = Callable[[int], Callable[[], object] | None]
 
 
 def _dashboard_first_page() -> None:
@@ -41,25 +54,85 @@ def _dashboard_first_page() -> None:
                                   descending=request.descending, offset=0, limit=PAGE_SIZE)
 
 
-def figures_warm() -> int | None:
-    """Compute and store the warmed figures for the committed figures version; return that
-    version, or None when there was nothing to do (already warmed at this version, a database
-    without the figures version, or called inside a transaction).
+def _dashboard_plan(version: int) -> Callable[[], object] | None:
+    if FiguresSnapshot.objects.filter(version=version, name__in=DASHBOARD).exists():
+        return None
+    return _dashboard_first_page
+
+
+def _export_plan(version: int) -> Callable[[], object] | None:
+    """The XLSX the dashboard's link asks for with nothing chosen: what `table_request` makes
+    of an empty query string (the default fund-year, no filter, the default sort, ascending,
+    today), without the regional aggregates it would compute for the form's choices. Written
+    by `exports.xlsx_cached`, as the export view writes it, so that it is stored under the key
+    the view looks for (tests/reporting/test_figures_warm.py reads it through the view)."""
+    choice = dashboard_choices.chosen("", "")
+    if choice.fund is None or choice.year is None:
+        return None
+    scope = dashboard.dashboard_scope(fund=choice.fund, year=choice.year)
+    filters, sort, descending = dashboard.TableFilters(), dashboard.DEFAULT_SORT, False
+    as_at = clock.today()
+    key = parts_key(exports.xlsx_parts(scope, filters=filters, sort=sort, descending=descending,
+                                       as_at=as_at))
+    if FiguresSnapshot.objects.filter(name=EXPORT_XLSX, key=key, version=version).exists():
+        return None
+    return lambda: exports.xlsx_cached(scope, filters=filters, sort=sort,
+                                       descending=descending, as_at=as_at)
+
+
+def _warm(plan: Plan) -> int | None:
+    """Compute what `plan` asks for at the committed figures version and store it; return that
+    version, or None when there was nothing to do.
 
     The figures and the version they are stored under are read in one REPEATABLE READ
     snapshot, so they are exactly the figures of that version even if another change commits
     meanwhile (that one moves the version, and is warmed by its own task)."""
-    if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return None
     with transaction.atomic():
         with connection.cursor() as cursor:  # the transaction's first statement
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-        if version is None or FiguresSnapshot.objects.filter(version=version).exists():
+        if version is None:
             return None
-        items = figures_recording(_dashboard_first_page)
+        work = plan(version)
+        if work is None:
+            return None
+        items = figures_recording(work)
     figures_snapshots_write(version=version, items=items)
     return version
+
+
+@contextmanager
+def _export_lock() -> Iterator[bool]:
+    """Whether this process may write the export now (no other warm-up is writing it)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [EXPORT_LOCK])
+        held = bool(cursor.fetchone()[0])
+    try:
+        yield held
+    finally:
+        if held:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [EXPORT_LOCK])
+
+
+def figures_warm() -> int | None:
+    """Compute and store the warmed figures, then the default XLSX export, for the committed
+    figures version; return the version warmed last, or None when there was nothing to do
+    (both already warmed at this version, a database without the figures version, or called
+    inside a transaction).
+
+    Two transactions, the dashboard's first: its figures are stored before the workbook
+    (seconds at 10,000 partnerships, bench/README.md) is written, so the dashboard's readers
+    do not wait for it. If a change commits in between, the export is warmed at the newer
+    version. While another worker process writes the export, this one leaves it: in a burst
+    of changes one worker process at a time writes workbooks, and the version the burst ends
+    on is warmed by the last warm-up sent or by beat's within a minute."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        return None
+    figures = _warm(_dashboard_plan)
+    with _export_lock() as held:
+        export = _warm(_export_plan) if held else None
+    return export if export is not None else figures
 
 
 def figures_warm_enqueue() -> bool:

@@ -112,12 +112,17 @@ class FiguresSnapshot(models.Model):
 
     One row per cached name and key, overwritten by each warm-up. A row is read only when its
     `version` is the current figures version, so it is never served after a change; an older
-    one is simply not found. Not a figure itself: nothing here moves the figures version."""
+    one is simply not found. Not a figure itself: nothing here moves the figures version.
+
+    A file (the dashboard's XLSX export, a megabyte or two at 10,000 partnerships) is kept as
+    bytes in `data`, its `value` saying only that it is there: a row is read by its name and
+    key, so the dashboard's reads never fetch it."""
 
     name = models.CharField(max_length=60)
     key = models.CharField(max_length=255)
     version = models.BigIntegerField()
     value = models.JSONField()
+    data = models.BinaryField(null=True, blank=True)
     computed_at = models.DateTimeField()
 
     class Meta:

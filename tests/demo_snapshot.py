@@ -72,14 +72,17 @@ def _tables() -> list[tuple[str, list[str], str]]:
 
 
 def _read(tables) -> dict[str, dict]:
-    """Every row of every table, keyed by its primary key."""
+    """Every row of every table, keyed by its primary key. A binary column (psycopg2 reads it
+    as a memoryview, which can be neither pickled nor hashed) is read as bytes."""
     quote = connection.ops.quote_name
     contents = {}
     with connection.cursor() as cursor:
         for table, columns, pk in tables:
             cursor.execute(f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)}")  # noqa: S608
             at = columns.index(pk)
-            contents[table] = {row[at]: tuple(row) for row in cursor.fetchall()}
+            contents[table] = {row[at]: tuple(bytes(value) if isinstance(value, memoryview)
+                                              else value for value in row)
+                               for row in cursor.fetchall()}
     return contents
 
 

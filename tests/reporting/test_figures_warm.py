@@ -1,10 +1,15 @@
-"""The worker computes the dashboard's costliest figures right after a committed change, before
-any reader asks (docs/adr/0024-figures-warmed-after-commit.md): the first reader in a process
-then reads them instead of aggregating the ledger, and they are the ledger's figures.
+"""The worker computes the dashboard's costliest figures, and its XLSX export with nothing
+chosen, right after a committed change, before any reader asks
+(docs/adr/0024-figures-warmed-after-commit.md): the first reader in a process then reads them
+instead of aggregating the ledger or writing the workbook, and they are the ledger's figures.
 
 These tests commit for real (transactional database, PostgreSQL): Celery is eager, so the
 warm-up runs as soon as the change commits, as the worker would.
 """
+
+import datetime as dt
+import io
+import os
 
 import pytest
 from django.core.cache import caches
@@ -12,12 +17,20 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
+from openpyxl import load_workbook
 
 from accreditation.models import SelfAssessment
 from accreditation.services.decisions import assessment_accredit
+from core import clock
 from funding.models import FiguresVersion, ReleaseEntry
-from reporting import dashboard
-from reporting.figures_warm import figures_warm
+from reporting import dashboard, exports, figures_snapshots
+from reporting.figures_snapshots import (
+    EXPORT_XLSX,
+    figures_snapshot_read,
+    figures_snapshots_write,
+)
+from reporting.figures_warm import EXPORT_LOCK, figures_warm
 from reporting.models import FiguresSnapshot
 from tests.factories import RoleAssignmentFactory
 
@@ -73,12 +86,14 @@ def test_after_a_committed_decision_the_first_reader_reads_the_warmed_figures(cl
     before = _version()
     assessment_accredit(assessment=sandwell, by=reviewer)
     assert _version() != before
-    assert FiguresSnapshot.objects.filter(version=_version()).count() == 2  # regions, rows
+    # regions, rows, and the XLSX the dashboard's link asks for
+    assert FiguresSnapshot.objects.filter(version=_version()).count() == 3
 
     response, sqls = _read_in_another_process(client)
     assert not _aggregated(sqls), sqls
     # session, user, roles, version, funds, years, scope, two snapshots, reconcile, owed
     assert len(sqls) <= 11, sqls
+    assert not [sql for sql in sqls if "export-xlsx" in sql]  # the workbook is not fetched
 
     scope = world["scope"]
     regions = {r.slug: tuple(getattr(r, f) for f in FIGURES) for r in response.context["regions"]}
@@ -127,3 +142,163 @@ def test_a_rolled_back_change_warms_nothing(world):
         assessment_accredit(assessment=sandwell, by=reviewer)
         transaction.set_rollback(True)
     assert not FiguresSnapshot.objects.exclude(version=0).exists()
+
+
+# --- The XLSX export the dashboard's link asks for with nothing chosen ---------------------------
+
+XLSX = reverse("reporting:dashboard-export-xlsx")
+
+
+@pytest.fixture
+def workbooks_written(monkeypatch):
+    """Every workbook written from the database (by a reader or by the warm-up), as its table's
+    title: the warm-up and the export view both write through `exports.xlsx_bytes`."""
+    written = []
+    build = exports.xlsx_bytes
+
+    def spy(table):
+        written.append(table.title)
+        return build(table)
+
+    monkeypatch.setattr(exports, "xlsx_bytes", spy)
+    return written
+
+
+def _sheet(content: bytes) -> dict[str, dict]:
+    rows = list(load_workbook(io.BytesIO(content))["Allocations"].iter_rows(values_only=True))
+    return {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
+
+
+def _xlsx_in_another_process(client, params=None):
+    caches["figures"].clear()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(XLSX, params or {})
+    assert response.status_code == 200
+    return response.content, [q["sql"] for q in queries.captured_queries]
+
+
+def test_after_a_committed_decision_the_first_xlsx_is_the_workbook_the_worker_wrote(
+        client, world, workbooks_written):
+    """The decision's commits warm the export too: the first reader of the XLSX in a process
+    reads the stored workbook (no aggregate, no read of the ledger, no workbook written), and it
+    has the decision in it."""
+    reviewer = RoleAssignmentFactory(reviewer=True, region=world["regions"]["west-midlands"]).user
+    sandwell = SelfAssessment.objects.get(partnership=world["partnerships"]["Sandwell"],
+                                          cycle=world["cycle"])
+    before = _sheet(client.get(XLSX).content)["Sandwell"]
+    assert before["Released NRF 2002/03 (£)"] != 7_000_000
+    workbooks_written.clear()
+
+    assessment_accredit(assessment=sandwell, by=reviewer)  # commits; eager Celery warms
+    assert workbooks_written  # by the warm-up, after the commit
+    stored = FiguresSnapshot.objects.get(name=EXPORT_XLSX, version=_version())
+    workbooks_written.clear()
+
+    content, sqls = _xlsx_in_another_process(client)
+    assert workbooks_written == []
+    assert content == bytes(stored.data)
+    assert not _aggregated(sqls), sqls
+    assert not [sql for sql in sqls if "funding_releaseentry" in sql], sqls  # not the ledger
+    # session, user, roles, version, funds, years, scope, the regions' snapshot (the filter
+    # form's choices), the workbook's snapshot
+    assert len(sqls) <= 9, sqls
+    sandwell_row = _sheet(content)["Sandwell"]
+    assert sandwell_row["Released NRF 2002/03 (£)"] == 7_000_000  # all of it, now accredited
+    assert sandwell_row["Status (2002/03 cycle)"] == "Accredited"
+
+    again, sqls = _xlsx_in_another_process(client)  # every process reads the same file
+    assert again == content and workbooks_written == []
+
+
+def test_a_filtered_xlsx_is_written_by_its_first_reader_and_has_the_change(
+        client, world, workbooks_written):
+    """What the worker did not warm (here a status filter) is written by its reader, once per
+    process and version, as before, from the committed figures."""
+    walsall = world["partnerships"]["Walsall"]
+    with connection.cursor() as cursor:  # a change nobody announced, then beat's warm-up
+        cursor.execute(
+            "INSERT INTO funding_releaseentry (allocation_id, amount_pence, target_pence, "
+            "allocation_pence, fraction, funding_state, cause, note, created_at, effective_on) "
+            "SELECT id, 5, 5, amount_pence, 0, 'deferred', 'manual', '', now(), %s "
+            "FROM funding_allocation WHERE partnership_id = %s AND year_id = %s",
+            [clock.today(), walsall.pk, world["year"].pk])
+    assert figures_warm() == _version()
+    workbooks_written.clear()
+
+    everything, _ = _xlsx_in_another_process(client)
+    assert workbooks_written == []
+    deferred, sqls = _xlsx_in_another_process(client, {"status": "deferred"})
+    assert len(workbooks_written) == 1
+    assert [q for q in sqls if "funding_releaseentry" in q]  # written from the ledger
+    rows = _sheet(deferred)
+    assert list(rows) == ["Walsall"]
+    assert (round(rows["Walsall"]["Released NRF 2002/03 (£)"] * 100)
+            == round(_sheet(everything)["Walsall"]["Released NRF 2002/03 (£)"] * 100))
+    released = ReleaseEntry.objects.filter(allocation__partnership=walsall,
+                                           allocation__year=world["year"])
+    assert (round(rows["Walsall"]["Released NRF 2002/03 (£)"] * 100)
+            == released.aggregate(total=Sum("amount_pence"))["total"])
+    with CaptureQueriesContext(connection) as cached:
+        assert client.get(XLSX, {"status": "deferred"}).content == deferred
+    assert len(workbooks_written) == 1  # once per process and version
+    assert not [q for q in cached.captured_queries if "funding_allocation" in q["sql"]]
+
+
+def test_the_export_of_a_new_day_is_warmed_by_beat_and_the_old_one_dropped(
+        client, world, workbooks_written):
+    """The export's date is part of the file: on a new day beat's warm-up writes that day's
+    (the figures unchanged), and the previous day's workbook is not kept beside it."""
+    figures_warm()
+    assert figures_warm() is None  # warm: nothing written twice
+    yesterday = FiguresSnapshot.objects.get(name=EXPORT_XLSX)
+    tomorrow = timezone.make_aware(dt.datetime.combine(clock.today() + dt.timedelta(days=1),
+                                                       dt.time(0, 1)))
+    workbooks_written.clear()
+    with clock.held_at(tomorrow):
+        assert figures_warm() == _version()
+        assert len(workbooks_written) == 1
+        content, _ = _xlsx_in_another_process(client)
+    assert len(workbooks_written) == 1  # the reader read the warmed one
+    today = FiguresSnapshot.objects.get(name=EXPORT_XLSX)  # one row: yesterday's is gone
+    assert today.key != yesterday.key and today.key.endswith(tomorrow.date().isoformat())
+    assert content == bytes(today.data)
+    notes = dict(load_workbook(io.BytesIO(content))["Notes"].iter_rows(values_only=True))
+    assert notes["As at"] == f"End of {tomorrow.date():%-d %B %Y}"
+
+
+def test_a_workbook_of_megabytes_is_stored_and_read_back_exactly(world):
+    """A file of the size of a 10,000-partnership export, stored beside the JSON figures: read
+    back byte for byte, and only by its own name and key."""
+    version = _version()
+    workbook = os.urandom(2 * 1024 * 1024)
+    figures_snapshots_write(version=version, items=[(EXPORT_XLSX, "big", workbook)])
+    figures_snapshots_write(version=version, items=[("dashboard-rows", "page", [{"a": 1}])])
+    with CaptureQueriesContext(connection) as rows_read:
+        assert figures_snapshot_read("dashboard-rows", "page", version) == [{"a": 1}]
+    assert len(rows_read.captured_queries) == 1
+    assert "export-xlsx" not in rows_read.captured_queries[0]["sql"]
+    assert figures_snapshot_read(EXPORT_XLSX, "big", version) == workbook
+    assert figures_snapshot_read(EXPORT_XLSX, "big", version + 1) is None
+    FiguresSnapshot.objects.filter(name=EXPORT_XLSX).update(data=workbook[:-1])
+    assert figures_snapshot_read(EXPORT_XLSX, "big", version) is None  # cut short: not served
+
+
+def test_while_another_warm_up_writes_the_export_this_one_leaves_it(world, workbooks_written):
+    """Two worker processes never write the same workbook at once: while one holds the export's
+    lock, another warms the dashboard's figures only; the next warm-up writes the export."""
+    FiguresSnapshot.objects.all().delete()
+    other = connection.get_new_connection(connection.get_connection_params())
+    try:
+        other.autocommit = True
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_lock(%s)", [EXPORT_LOCK])
+        assert figures_warm() == _version()
+        assert set(FiguresSnapshot.objects.values_list("name", flat=True)) == figures_snapshots.DASHBOARD
+        assert workbooks_written == []
+        with other.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [EXPORT_LOCK])
+    finally:
+        other.close()
+    assert figures_warm() == _version()
+    assert FiguresSnapshot.objects.filter(name=EXPORT_XLSX, version=_version()).exists()
+    assert len(workbooks_written) == 1
