@@ -35,9 +35,12 @@ from .models import FiguresSnapshot
 logger = logging.getLogger(__name__)
 
 WARM_TASK = "reporting.figures_warm"
-# A PostgreSQL advisory lock (session level) held while one worker process writes the export:
-# another warm-up meanwhile leaves the export to it (or to the next warm-up) rather than
-# writing the same workbook at the same time. Nothing else in the service takes advisory locks.
+# PostgreSQL advisory locks (session level), one per step: held while one worker process warms
+# the dashboard's figures, or writes the export. Another warm-up meanwhile leaves that step to
+# the process holding it, which warms the latest committed version before it lets go and looks
+# again once it has (`_warm_latest`): a burst of changes is warmed by one process, version after
+# version, instead of once per change. Nothing else in the service takes advisory locks.
+DASHBOARD_LOCK = 240_024_002
 EXPORT_LOCK = 240_024_001
 
 # What computes the figures to be stored at a version, or None when they are stored already.
@@ -102,36 +105,58 @@ def _warm(plan: Plan) -> int | None:
 
 
 @contextmanager
-def _export_lock() -> Iterator[bool]:
-    """Whether this process may write the export now (no other warm-up is writing it)."""
+def _step_lock(lock: int) -> Iterator[bool]:
+    """Whether this process may take the step now (no other warm-up is taking it)."""
     with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_try_advisory_lock(%s)", [EXPORT_LOCK])
+        cursor.execute("SELECT pg_try_advisory_lock(%s)", [lock])
         held = bool(cursor.fetchone()[0])
     try:
         yield held
     finally:
         if held:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_unlock(%s)", [EXPORT_LOCK])
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
+
+
+def _work_left(plan: Plan) -> bool:
+    """Whether `plan` has something to store at the committed version."""
+    with transaction.atomic():
+        version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
+        return version is not None and plan(version) is not None
+
+
+def _warm_latest(lock: int, plan: Plan) -> int | None:
+    """Take the step under its lock until the committed version is warmed; the version warmed
+    last, or None. When another process holds the lock, leave at once: that process looks
+    again after letting go, so a change committed while it held the lock (whose own warm-up
+    found the lock taken and left) is warmed all the same."""
+    warmed = None
+    while True:
+        with _step_lock(lock) as held:
+            if not held:
+                return warmed
+            while (done := _warm(plan)) is not None:
+                warmed = done
+        if not _work_left(plan):
+            return warmed
 
 
 def figures_warm() -> int | None:
     """Compute and store the warmed figures, then the default XLSX export, for the committed
     figures version; return the version warmed last, or None when there was nothing to do
-    (both already warmed at this version, a database without the figures version, or called
-    inside a transaction).
+    (both already warmed at this version, another process warming them, a database without
+    the figures version, or called inside a transaction).
 
-    Two transactions, the dashboard's first: its figures are stored before the workbook
-    (seconds at 10,000 partnerships, bench/README.md) is written, so the dashboard's readers
-    do not wait for it. If a change commits in between, the export is warmed at the newer
-    version. While another worker process writes the export, this one leaves it: in a burst
-    of changes one worker process at a time writes workbooks, and the version the burst ends
-    on is warmed by the last warm-up sent or by beat's within a minute."""
+    The dashboard's step first: its figures are stored before the workbook (seconds at 10,000
+    partnerships, bench/README.md) is written, so the dashboard's readers do not wait for it.
+    If a change commits in between, the export is warmed at the newer version. Each step is
+    taken by one worker process at a time, which catches up with the latest committed version
+    (`_warm_latest`): in a burst of changes, the warm-ups sent for versions already overtaken
+    cost a lock attempt each."""
     if connection.vendor != "postgresql" or connection.in_atomic_block:
         return None
-    figures = _warm(_dashboard_plan)
-    with _export_lock() as held:
-        export = _warm(_export_plan) if held else None
+    figures = _warm_latest(DASHBOARD_LOCK, _dashboard_plan)
+    export = _warm_latest(EXPORT_LOCK, _export_plan)
     return export if export is not None else figures
 
 

@@ -48,6 +48,7 @@ echo "-- $USERS users for $DURATION on http://127.0.0.1:$WEB_PORT, pausing betwe
 web_cpu=$(cpu_seconds "$WEB_PID")
 worker_cpu=$(cpu_seconds "$WORKER_PID")
 machine_cpu=$(machine_cpu_seconds)
+postgres_cpu=$(postgres_cpu_seconds)
 status=0
 LOAD_PLAN="$WORKDIR/plan.json" LOAD_RESULTS="$WORKDIR/results.json" LOAD_CPU="$WORKDIR/cpu.json" \
   "${GENERATOR_PIN[@]}" /usr/bin/time -f "%U %S" -o "$WORKDIR/locust.cpu" "$LOCUST" -f "$ROOT/bench/load/locustfile.py" --headless --users "$USERS" --spawn-rate 10 \
@@ -57,8 +58,9 @@ echo "-- load average after the run: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "-- CPU used during the run: gunicorn $(awk -v a="$web_cpu" -v b="$(cpu_seconds "$WEB_PID")" \
   'BEGIN { printf "%.1f", b - a }') s, Celery worker $(awk -v a="$worker_cpu" \
   -v b="$(cpu_seconds "$WORKER_PID")" 'BEGIN { printf "%.1f", b - a }') s, locust (the load \
-generator, on the same CPUs) $(awk '{ printf "%.1f", $1 + $2 }' "$WORKDIR/locust.cpu") s; \
-all processes $(awk -v a="$machine_cpu" -v b="$(machine_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
+generator, on the same CPUs) $(awk '{ printf "%.1f", $1 + $2 }' "$WORKDIR/locust.cpu") s, \
+PostgreSQL $(awk -v a="$postgres_cpu" -v b="$(postgres_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s \
+(its processes that ended during the run not counted); all processes $(awk -v a="$machine_cpu" -v b="$(machine_cpu_seconds)" 'BEGIN { printf "%.1f", b - a }') s"
 
 echo "-- gunicorn's resident memory after the run (master and workers): $(resident_mib "$WEB_PID") MiB;" \
   "PostgreSQL connections to $LOAD_DB: $(psql_admin "SELECT count(*) FROM pg_stat_activity WHERE datname = '$LOAD_DB'")"

@@ -113,6 +113,20 @@ cpu_seconds() {
   awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 
+# CPU-seconds used so far by PostgreSQL's processes (the server's, shared with anyone else
+# using it: read only, from /proc).
+postgres_cpu_seconds() {
+  local ticks=0
+  for stat in /proc/[0-9]*/stat; do
+    read -r line < "$stat" 2>/dev/null || continue
+    case "$line" in *"(postgres)"*) ;; *) continue ;; esac
+    # shellcheck disable=SC2086  # the fields after the command name: utime is the 12th
+    set -- ${line##*) }
+    ticks=$((ticks + ${12} + ${13}))
+  done
+  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
 # Resident memory (MiB) of a process we started and its children (gunicorn's master and
 # workers), from /proc.
 resident_mib() {

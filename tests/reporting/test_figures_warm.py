@@ -302,3 +302,52 @@ def test_while_another_warm_up_writes_the_export_this_one_leaves_it(world, workb
     assert figures_warm() == _version()
     assert FiguresSnapshot.objects.filter(name=EXPORT_XLSX, version=_version()).exists()
     assert len(workbooks_written) == 1
+
+
+def test_a_burst_of_changes_is_warmed_by_one_process_up_to_the_last(world, monkeypatch):
+    """While one warm-up computes the dashboard's figures, a change commits and its own warm-up
+    (another worker process) finds the step taken and leaves at once; the first catches up, so
+    the version the burst ends on is warmed all the same, without beat."""
+    from django.db import connections
+
+    from reporting import figures_warm as warm_module
+
+    FiguresSnapshot.objects.all().delete()
+    first_page = warm_module._dashboard_first_page
+    other_result = {}
+
+    def meanwhile():
+        # Another worker process's warm-up, for a change committed while the step is taken.
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("UPDATE partnerships_region SET name = name "
+                               "WHERE id = (SELECT min(id) FROM partnerships_region)")
+            other_result["figures"] = warm_module._warm_latest(warm_module.DASHBOARD_LOCK,
+                                                               warm_module._dashboard_plan)
+            other_result["version"] = _version()
+        finally:
+            connections.close_all()
+
+    calls = []
+
+    def first_page_with_a_change_meanwhile():
+        calls.append(1)
+        if len(calls) == 1:
+            import threading
+
+            thread = threading.Thread(target=meanwhile)
+            thread.start()
+            thread.join()
+        return first_page()
+
+    monkeypatch.setattr(warm_module, "_dashboard_first_page", first_page_with_a_change_meanwhile)
+    before = _version()
+    warmed = figures_warm()
+
+    assert other_result["figures"] is None  # the step was taken: it left at once
+    assert other_result["version"] != before
+    assert len(calls) == 2  # the first warm-up warmed its version, then the newer one
+    assert warmed == _version() == other_result["version"]
+    stored = set(FiguresSnapshot.objects.filter(name__in=figures_snapshots.DASHBOARD)
+                 .values_list("version", flat=True))
+    assert _version() in stored
