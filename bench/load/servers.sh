@@ -70,7 +70,10 @@ start_web() {
 
 start_worker() {
   local name="${1:-load}"
-  (cd "$ROOT" && exec "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/celery" -A lsp_portal worker --loglevel=INFO \
+  # Background work (recomputes, emails, warm-ups) yields the CPU to web requests, as the
+  # compose file's cpu_shares make it do in production (docs/adr/0019-gunicorn-worker-model.md);
+  # WORKER_NICE=0 runs it at the web's priority.
+  (cd "$ROOT" && exec "${SERVICE_PIN[@]}" nice -n "${WORKER_NICE:-10}" "$ROOT/.venv/bin/celery" -A lsp_portal worker --loglevel=INFO \
     --concurrency=2 --prefetch-multiplier=1 -n "$name@%h" --without-gossip --without-mingle \
     >> "$WORKDIR/worker-$name.log" 2>&1) &
   WORKER_PID=$!
