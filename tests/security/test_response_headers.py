@@ -3,7 +3,8 @@
 Anything shown to someone signed in (a page, a CSV or XLSX export, a PDF letter, an evidence
 file, an API answer) must not be kept by the browser or anything between: `Cache-Control:
 no-store, private`. Every answer, static files included, refuses the browser features the
-service never uses (Permissions-Policy). core/middleware.py does both.
+service never uses (Permissions-Policy). core/middleware.py does both. Every URL's answers are
+the permission matrix's own, requested once (`crawl`, tests/security/matrix.py).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +17,9 @@ from django.urls import reverse
 from reporting.api_tokens import api_token_create
 
 from . import servers
-from .matrix import request_as, url_for
+from .matrix import Answer, crawl, request_as, url_for
 from .permission_table import EXPECTED
-from .world import build_world
+from .world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,16 @@ MUST_DENY = {"camera", "microphone", "geolocation", "payment", "usb", "serial", 
              "display-capture", "fullscreen", "autoplay", "publickey-credentials-get"}
 
 
-@pytest.fixture(scope="module")
-def get_urls():
-    """Every URL the permission table says answers GET, but Django's own admin."""
-    return sorted(name for name, methods in EXPECTED.items() if not name.startswith("admin:"))
+GET_URLS = sorted(name for name in EXPECTED if not name.startswith("admin:"))
+
+
+def crawled_gets(role: str) -> list[Answer]:
+    """Every URL of the permission table but Django's own admin, GET as `role`: the answers of
+    the permission matrix's crawl (tests/security/matrix.py, a training service)."""
+    answers = [answer for namespace in sorted({name.split(":")[0] for name in GET_URLS})
+               for answer in crawl(namespace) if answer.method == "GET" and answer.role == role]
+    assert sorted(answer.name for answer in answers) == GET_URLS, "the crawl missed URLs"
+    return answers
 
 
 @pytest.fixture
@@ -44,14 +51,15 @@ def _policy(headers) -> dict[str, str]:
     return dict(part.strip().split("=", 1) for part in value.split(",") if part.strip())
 
 
-@pytest.mark.parametrize("role", ["officer_a", "reviewer_1", "analyst", "admin"])
-def test_every_answer_to_someone_signed_in_is_no_store(world, get_urls, role):
-    """Every GET URL of the project as a signed-in role, whatever the answer (a page, a file,
-    JSON, a redirect, a 404): nothing of it may be stored."""
+@pytest.mark.xdist_group("security-crawl")
+@pytest.mark.parametrize("role", [role for role in ROLES if role != "anonymous"])
+def test_every_answer_to_someone_signed_in_is_no_store(role):
+    """Every GET URL of the project as each signed-in role, whatever the answer (a page, a
+    file, JSON, a redirect, a 404): nothing of it may be stored."""
     cacheable = []
     kinds = set()
-    for name in get_urls:
-        answer = request_as(world, role, "GET", url_for(world, name), name=name)
+    for answer in crawled_gets(role):
+        name = answer.name
         kinds.add(answer.content_type.split(";")[0])
         if answer.headers.get("Cache-Control") != NO_STORE:
             cacheable.append(f"{name} ({answer.status}): {answer.headers.get('Cache-Control')!r}")
@@ -113,11 +121,12 @@ def test_signing_in_and_signing_out_answers_are_no_store(world):
     assert signed_out.headers["Cache-Control"] == NO_STORE
 
 
-@pytest.mark.parametrize("role", ["anonymous", "officer_a", "admin"])
-def test_every_answer_refuses_unused_browser_features(world, get_urls, role):
+@pytest.mark.xdist_group("security-crawl")
+@pytest.mark.parametrize("role", ROLES)
+def test_every_answer_refuses_unused_browser_features(role):
     missing = []
-    for name in get_urls:
-        answer = request_as(world, role, "GET", url_for(world, name), name=name)
+    for answer in crawled_gets(role):
+        name = answer.name
         policy = _policy(answer.headers)
         refused = {feature for feature, allow in policy.items() if allow == "()"}
         if not refused >= MUST_DENY:
