@@ -80,6 +80,7 @@ def _expected(entry: ReleaseEntry) -> dt.date:
     return timezone.localdate(entry.created_at)
 
 
+@pytest.mark.xdist_group("demo")  # with the other tests of the demo: restored, not built, here
 @pytest.mark.django_db(transaction=True)
 def test_existing_entries_take_effect_on_their_causes_dates(demo):
     """The demo as `make run` loads it (tests/demo_snapshot.py), committed."""
