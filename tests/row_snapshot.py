@@ -180,7 +180,7 @@ def in_test_transaction() -> bool:
 def _signature(tables) -> tuple:
     """Each table's row count and highest id, in one query."""
     quote = connection.ops.quote_name
-    parts = [f"SELECT {n}, COUNT(*), MAX({quote(pk)}) FROM {quote(table)}"  # noqa: S608
+    parts = [f"SELECT {n}, COUNT(*), CAST(MAX({quote(pk)}) AS TEXT) FROM {quote(table)}"  # noqa: S608
              for n, (table, _, pk) in enumerate(tables)]
     with connection.cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts))
