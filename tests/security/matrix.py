@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -167,6 +168,15 @@ def namespace_names(namespace: str) -> list[str]:
 _crawled: dict[str, list[Answer]] = {}
 
 
+def crawled_namespaces(namespaces) -> list:
+    """Parameters for tests that assert on `crawl(namespace)`: each namespace's tests share an
+    xdist group, so its crawl is requested once per run, and the namespaces spread over the
+    workers."""
+    return [pytest.param(namespace, id=namespace,
+                         marks=pytest.mark.xdist_group(f"security-crawl-{namespace}"))
+            for namespace in namespaces]
+
+
 def crawl(namespace: str) -> list[Answer]:
     """Every URL of `namespace` the permission table has lines for, GET and POST (with an empty
     body), as every role, in the world of world.py on a training service (TRAINING_CLOCK on, so
@@ -174,7 +184,8 @@ def crawl(namespace: str) -> list[Answer]:
     the page checks and the header checks each assert on (tests/security/test_permission_matrix,
     test_pages, test_response_headers).
 
-    Requested once per test process (those tests share an xdist group, so once per run): inside
+    Requested once per test process (a namespace's tests share an xdist group, so once per run,
+    `crawled_namespaces`): inside
     the calling test's transaction, in a savepoint rolled back after, as each request's own is.
     A training service differs from one on the real date only by the banner under the phase
     banner (templates/base.html) and its date's page, so its pages are production's with that

@@ -5,7 +5,7 @@ permission matrix's own, requested once (`crawl`, tests/security/matrix.py)."""
 
 import pytest
 
-from .matrix import crawl, namespace_names
+from .matrix import crawl, crawled_namespaces, namespace_names
 from .pages import csp_problems, header_problems, html_problems
 from .permission_table import EXPECTED
 
@@ -13,8 +13,7 @@ NAMESPACES = sorted({name.split(":")[0] for name in EXPECTED})
 
 
 @pytest.mark.django_db
-@pytest.mark.xdist_group("security-crawl")
-@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("namespace", crawled_namespaces(NAMESPACES))
 def test_every_page_has_headers_csp_nonces_and_csrf_tokens(namespace):
     """The answers of the permission matrix's crawl (tests/security/matrix.py)."""
     names = namespace_names(namespace)
