@@ -13,6 +13,21 @@ from django.conf import settings
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items):
+    """Keep `xdist_group` groups together under `--dist loadgroup` (the Makefile's): pytest-xdist
+    names a grouped test's group at the end of its node id ("...::test@demo") by setting the
+    node's private `_nodeid` in each worker, which this pytest no longer reads (node ids are
+    structured), so every group was silently spread over the workers. The id it meant is set
+    here; where pytest-xdist's own id took (or no group was named), nothing changes."""
+    from _pytest.nodeid import NodeId
+
+    for item in items:
+        meant = item.__dict__.get("_nodeid")
+        if meant and meant != item.nodeid:
+            item._id = NodeId.parse(meant)
+
+
 def _missing(what: str):
     if REQUIRE_SERVICES:
         pytest.fail(f"REQUIRE_SERVICES=1 but {what}", pytrace=False)

@@ -13,7 +13,8 @@ database, in one transaction (`snapshot_restore`, well under a second): in a tes
 that is rolled back (`django_db`), or committed for the live server (`transactional_db`, the
 browser tests) and flushed at the end as every such test's data is. Nothing outside the
 database is part of the demo; the figures cache and the stored training date are forgotten on
-each restore so that nothing read before is served.
+each restore so that nothing read before is served. The rows are read and inserted as the
+smaller test worlds' are (tests/row_snapshot.py).
 """
 
 from __future__ import annotations
@@ -25,25 +26,22 @@ from io import StringIO
 from pathlib import Path
 
 from django.apps import apps
-from django.core.cache import caches
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, transaction
 from django.test import override_settings
 
-from core import clock
+from tests.row_snapshot import (
+    TRIGGER_KEPT,
+    TableRows,
+    all_tables,
+    forget_cached,
+    read_rows,
+    rows_insert,
+    sequence_resets,
+)
 
-# Kept by the database's own triggers (funding migration 0005), never by the demo: the version a
-# commit stamps. Whatever it holds, the next commit moves it on.
-TRIGGER_KEPT = {"funding_figuresversion"}
 MD5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@dataclass
-class TableRows:
-    table: str
-    columns: list[str]
-    rows: list[tuple]
 
 
 @dataclass
@@ -59,38 +57,6 @@ class DemoSnapshot:
         return next((t.rows for t in self.tables if t.table == table), [])
 
 
-def _tables() -> list[tuple[str, list[str], str]]:
-    """Every table of an installed model (many-to-many tables included): name, columns, key."""
-    seen, found = set(), []
-    for model in apps.get_models(include_auto_created=True):
-        meta = model._meta
-        if meta.proxy or not meta.managed or meta.db_table in seen:
-            continue
-        seen.add(meta.db_table)
-        found.append((meta.db_table, [f.column for f in meta.concrete_fields], meta.pk.column))
-    return found
-
-
-def _read(tables) -> dict[str, dict]:
-    """Every row of every table, keyed by its primary key. A binary column (psycopg2 reads it
-    as a memoryview, which can be neither pickled nor hashed) is read as bytes."""
-    quote = connection.ops.quote_name
-    contents = {}
-    with connection.cursor() as cursor:
-        for table, columns, pk in tables:
-            cursor.execute(f"SELECT {', '.join(map(quote, columns))} FROM {quote(table)}")  # noqa: S608
-            at = columns.index(pk)
-            contents[table] = {row[at]: tuple(bytes(value) if isinstance(value, memoryview)
-                                              else value for value in row)
-                               for row in cursor.fetchall()}
-    return contents
-
-
-def _forget_cached() -> None:
-    caches["figures"].clear()
-    clock.forget()
-
-
 def _load_demo() -> str:
     """`load_demo` as `make run` runs it, with the suite's hasher; what it printed."""
     from lsp_portal.celery import app
@@ -100,11 +66,11 @@ def _load_demo() -> str:
     app.conf.task_always_eager = True
     try:
         with override_settings(DEBUG=True, TRAINING_CLOCK=True, PASSWORD_HASHERS=MD5):
-            _forget_cached()
+            forget_cached()
             call_command("load_demo", stdout=out)
     finally:
         app.conf.task_always_eager = saved
-        _forget_cached()
+        forget_cached()
     return out.getvalue()
 
 
@@ -120,11 +86,11 @@ def snapshot_build() -> DemoSnapshot:
     if Partnership.objects.exists():
         raise RuntimeError("the test database already holds partnerships (an interrupted run?): "
                            "run the tests again with --create-db")
-    tables = _tables()
-    before = _read(tables)
+    tables = all_tables()
+    before = read_rows(tables)
     output = _load_demo()
     owed = RecomputeRequest.objects.filter(completed_at__isnull=True).count()
-    after = _read(tables)
+    after = read_rows(tables)
     snapshot = DemoSnapshot(output=output, tables=[])
     emptied, added_to = [], {}
     for table, columns, _ in tables:
@@ -147,10 +113,7 @@ def snapshot_build() -> DemoSnapshot:
     if owed:
         raise RuntimeError(f"{owed} recomputes were still owed after load_demo: tasks did not run "
                            "in-process after commit")
-    if connection.vendor == "postgresql":
-        by_table = {m._meta.db_table: m for m in apps.get_models(include_auto_created=True)}
-        snapshot.sequence_resets = connection.ops.sequence_reset_sql(
-            no_style(), [by_table[t.table] for t in snapshot.tables])
+    snapshot.sequence_resets = sequence_resets(snapshot.tables)
     return snapshot
 
 
@@ -185,7 +148,7 @@ def _remove(emptied: list[str], added_to: dict[str, list], tables) -> None:
                     cursor.execute(
                         f"DELETE FROM {quote(table)} WHERE {quote(pks[table])} IN "  # noqa: S608
                         f"({', '.join(['%s'] * len(chunk))})", chunk)
-    _forget_cached()
+    forget_cached()
 
 
 def snapshot_shared(folder: Path) -> DemoSnapshot:
@@ -202,34 +165,14 @@ def snapshot_shared(folder: Path) -> DemoSnapshot:
         return snapshot
 
 
-def _batch_size(columns: int) -> int:
-    # SQLite allows 999 parameters a statement in its oldest builds; PostgreSQL has no such limit
-    # for psycopg2's client-side parameters, but large statements gain nothing.
-    limit = 999 if connection.vendor == "sqlite" else 20_000
-    return max(1, min(500, limit // columns))
-
-
 def snapshot_restore(snapshot: DemoSnapshot) -> None:
     """Insert the demo's rows into the database in one transaction (foreign keys are checked
     at its end, so the order of the tables does not matter)."""
-    quote = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:
-        for part in snapshot.tables:
-            names = ", ".join(map(quote, part.columns))
-            one = "(" + ", ".join(["%s"] * len(part.columns)) + ")"
-            size = _batch_size(len(part.columns))
-            for start in range(0, len(part.rows), size):
-                rows = part.rows[start:start + size]
-                cursor.execute(
-                    f"INSERT INTO {quote(part.table)} ({names}) VALUES "  # noqa: S608
-                    + ", ".join([one] * len(rows)),
-                    [value for row in rows for value in row])
-        for statement in snapshot.sequence_resets:
-            cursor.execute(statement)
-    _forget_cached()
+    rows_insert(snapshot.tables, snapshot.sequence_resets)
+    forget_cached()
 
 
 def snapshot_read_back(snapshot: DemoSnapshot) -> dict[str, set[tuple]]:
     """The rows of the snapshot's tables as the database holds them now (for its own test)."""
-    tables = [t for t in _tables() if t[0] in {part.table for part in snapshot.tables}]
-    return {table: set(rows.values()) for table, rows in _read(tables).items()}
+    tables = [t for t in all_tables() if t[0] in {part.table for part in snapshot.tables}]
+    return {table: set(rows.values()) for table, rows in read_rows(tables).items()}

@@ -52,3 +52,11 @@ def test_a_committed_demo_is_flushed_after_the_test(demo):
 def test_without_the_fixture_there_is_no_demo():
     assert not Partnership.objects.exists()
     assert not User.objects.exists()
+
+
+def test_under_loadgroup_the_demos_tests_share_one_worker(request):
+    """Under `--dist loadgroup` (the Makefile's) this module's group is named in its tests' node
+    ids, which is what sends them all to one worker (tests/conftest.py), so the demo is built
+    once per run and restored there."""
+    if getattr(request.config.option, "loadgroup", False):
+        assert request.node.nodeid.endswith("@demo"), request.node.nodeid

@@ -3,8 +3,9 @@ services: the Government Office rated R1 red and agreed with the partnership's a
 set an area of concern on each. Its NRF 2002/03 allocation (£3,830,000) is 67% released. Sandwell,
 in the same region, is another partnership with its own officer.
 
-Build it inside `django_capture_on_commit_callbacks(execute=True)` (the `deferred_walsall`
-fixture does) so that each transition's recompute runs and the ledger is what a user would see.
+Build it inside `django_capture_on_commit_callbacks(execute=True)` (`deferred_walsall_settled`
+does, for the fixtures) so that each transition's recompute runs and the ledger is what a user
+would see.
 """
 
 import datetime as dt
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db.models import Sum
+from django.test import TestCase
 
 from accreditation.models import (
     AreaOfConcern,
@@ -40,6 +42,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     assessment_fill,
 )
+from tests.row_snapshot import restored
 
 WALSALL_NRF_2002 = 383_000_000  # pence
 DEFERRED_ON = dt.date(2002, 2, 28)
@@ -81,6 +84,18 @@ class DeferredWalsall:
 # What the ledger holds at each funding state.
 DEFERRED_MONEY = (WALSALL_NRF_2002 * 67 // 100, WALSALL_NRF_2002 - WALSALL_NRF_2002 * 67 // 100)
 ACCREDITED_MONEY = (WALSALL_NRF_2002, 0)
+
+
+def deferred_walsall_settled() -> DeferredWalsall:
+    """`build_deferred_walsall()` with each commit hook run as it would be after its commit (the
+    recomputes, the outbox's emails), as the tests' fixtures want it; built once per test
+    process and restored per test (tests/row_snapshot.py)."""
+    return restored(_settled)
+
+
+def _settled() -> DeferredWalsall:
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return build_deferred_walsall()
 
 
 def build_deferred_walsall() -> DeferredWalsall:

@@ -13,6 +13,7 @@ from accreditation.services.transitions import ConflictError
 from core.errors import ApplicationError
 from tests.accreditation.test_lsp_views import World, url
 from tests.factories import CycleFactory, assessment_fill
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 
@@ -30,7 +31,8 @@ class Carried(World):
 
 @pytest.fixture
 def carried():
-    return Carried()
+    """Built once per test process and restored per test (tests/row_snapshot.py)."""
+    return restored(Carried)
 
 
 def _status(page: str, slug: str) -> str:

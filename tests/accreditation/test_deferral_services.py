@@ -55,8 +55,8 @@ from .deferral_world import (
     ACCREDITED_MONEY,
     DEFERRED_MONEY,
     REVIEW_ON,
-    build_deferred_walsall,
     community_member,
+    deferred_walsall_settled,
     pdf_upload,
 )
 
@@ -66,9 +66,8 @@ NEXT_REVIEW = dt.date(2002, 6, 27)
 
 
 @pytest.fixture
-def walsall(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        world = build_deferred_walsall()
+def walsall():
+    world = deferred_walsall_settled()
     assert world.money() == DEFERRED_MONEY
     return world
 

@@ -19,15 +19,14 @@ from accreditation.services.deferral import deferral_progress_save
 from accreditation.services.review import assessment_start_review
 from tests.factories import RoleAssignmentFactory, SelfAssessmentFactory
 
-from .deferral_world import DEFERRED_MONEY, REVIEW_ON, build_deferred_walsall, pdf_upload
+from .deferral_world import DEFERRED_MONEY, REVIEW_ON, deferred_walsall_settled, pdf_upload
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def walsall(django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        return build_deferred_walsall()
+def walsall():
+    return deferred_walsall_settled()
 
 
 def client_for(user) -> Client:

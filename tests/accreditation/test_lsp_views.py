@@ -25,6 +25,7 @@ from tests.factories import (
     SelfAssessmentFactory,
     assessment_fill,
 )
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 
@@ -58,7 +59,8 @@ class World:
 
 @pytest.fixture
 def world():
-    return World()
+    """Built once per test process and restored per test (tests/row_snapshot.py)."""
+    return restored(World)
 
 
 def url(name, *args):

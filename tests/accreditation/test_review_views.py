@@ -33,6 +33,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,
 )
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,11 @@ def text(response) -> str:
 
 @pytest.fixture
 def world():
+    """Built once per test process and restored per test (tests/row_snapshot.py)."""
+    return restored(_world)
+
+
+def _world():
     region = RegionFactory(name="West Midlands")
     cycle = CycleFactory()
     walsall = PartnershipFactory(

@@ -7,15 +7,23 @@ from django.contrib import admin
 from django.urls import reverse
 
 from tests.factories import SelfAssessmentFactory, UserFactory
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def admin_client(client):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    SelfAssessmentFactory(accredited=True)  # rows for most models: events, decisions, ledger
+    client.force_login(restored(_superuser_and_rows))
     return client
+
+
+def _superuser_and_rows():
+    """A superuser, and rows for most models (events, decisions, ledger); built once per test
+    process and restored per test (tests/row_snapshot.py)."""
+    user = UserFactory(is_staff=True, is_superuser=True)
+    SelfAssessmentFactory(accredited=True)
+    return user
 
 
 @pytest.mark.parametrize(

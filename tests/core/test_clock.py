@@ -4,6 +4,8 @@ each move recorded; refused by `check --deploy` with DEBUG off unless explicitly
 
 import datetime as dt
 import os
+import select
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -177,12 +179,16 @@ def test_a_page_gains_at_most_one_query_on_a_training_clock(settings, who):
 # --- Every process agrees --------------------------------------------------------------------
 
 
-SHOW_TODAY = ("from core import clock; "
-              "print(clock.today().isoformat(), clock.now().date().isoformat())")
-
-
-def _today_in_another_process(env) -> list[str]:
-    return _manage("shell", "--no-imports", "-c", SHOW_TODAY, env=env).stdout.split()
+# A long-running process (as the web's and the worker's are) on the shared database: for each
+# line it is sent it reads the service's today afresh, as each request and each task does
+# (core/clock.py's middleware and task hook forget the kept date first).
+READER = """
+import sys
+from core import clock
+for _ in sys.stdin:
+    clock.forget()
+    print(clock.today().isoformat(), clock.now().date().isoformat(), flush=True)
+"""
 
 
 def _manage(*args, env):
@@ -190,25 +196,60 @@ def _manage(*args, env):
                           capture_output=True, text=True, timeout=300)
 
 
-def test_other_processes_read_the_same_stored_date(tmp_path):
-    """Three processes on one database, as the web, the worker and beat are: one moves the date,
-    the others read it."""
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
-           "TRAINING_CLOCK": "1", "DEBUG": "1", "CELERY_BROKER_URL": ""}
+def _line(process: subprocess.Popen, timeout: float = 300) -> str:
+    ready, _, _ = select.select([process.stdout], [], [], timeout)
+    line = process.stdout.readline() if ready else ""
+    if not line:
+        process.kill()
+        raise AssertionError(f"the reading process said nothing: {process.stderr.read()}")
+    return line.strip()
+
+
+def _migrated_database(path: Path, env) -> None:
+    """A migrated SQLite database at `path`: a copy of this run's own test database when that is
+    SQLite (migrated when the run started, and empty between tests), else migrated afresh."""
+    if connection.vendor == "sqlite":
+        connection.ensure_connection()
+        copy = sqlite3.connect(path)
+        try:
+            connection.connection.backup(copy)
+        finally:
+            copy.close()
+        return
     migrated = _manage("migrate", "--noinput", env=env)
     assert migrated.returncode == 0, migrated.stderr
-    assert _manage("training_date", "--start", "2002-03-01", env=env).returncode == 0
-    assert _today_in_another_process(env) == ["2002-03-01", "2002-03-01"]
 
-    moved = _manage("training_date", "--move-to", "2002-03-28", env=env)
-    assert moved.returncode == 0, moved.stderr
-    assert "Today in this service is 28 March 2002 (a training date)." in moved.stdout
-    assert _today_in_another_process(env) == ["2002-03-28", "2002-03-28"]
 
-    back = _manage("training_date", "--move-to", "2002-03-01", env=env)
-    assert back.returncode != 0
-    assert "must be after 28 March 2002: the training date only moves forward" in back.stderr
-    assert _today_in_another_process(env) == ["2002-03-28", "2002-03-28"]
+def test_other_processes_read_the_same_stored_date(tmp_path):
+    """Processes on one database, as the web, the worker and beat are: one moves the date, a
+    running one reads it at its next request, and a new one (refusing to move it back) reads
+    it too."""
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'shared.sqlite3'}",
+           "TRAINING_CLOCK": "1", "DEBUG": "1", "CELERY_BROKER_URL": ""}
+    _migrated_database(tmp_path / "shared.sqlite3", env)
+    with subprocess.Popen([sys.executable, "manage.py", "shell", "--no-imports", "-c", READER],
+                          cwd=ROOT, env=env, text=True, stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE) as reader:
+
+        def today_in_the_running_process() -> list[str]:
+            reader.stdin.write("today?\n")
+            reader.stdin.flush()
+            return _line(reader).split()
+
+        assert _manage("training_date", "--start", "2002-03-01", env=env).returncode == 0
+        assert today_in_the_running_process() == ["2002-03-01", "2002-03-01"]
+
+        moved = _manage("training_date", "--move-to", "2002-03-28", env=env)
+        assert moved.returncode == 0, moved.stderr
+        assert "Today in this service is 28 March 2002 (a training date)." in moved.stdout
+        assert today_in_the_running_process() == ["2002-03-28", "2002-03-28"]
+
+        back = _manage("training_date", "--move-to", "2002-03-01", env=env)
+        assert back.returncode != 0
+        assert "must be after 28 March 2002: the training date only moves forward" in back.stderr
+        assert today_in_the_running_process() == ["2002-03-28", "2002-03-28"]
+        reader.stdin.close()
+        assert reader.wait(timeout=60) == 0, reader.stderr.read()
 
 
 # --- Refused in production -------------------------------------------------------------------

@@ -23,6 +23,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,
 )
+from tests.row_snapshot import restored
 
 from .celery_control import broker_down, celery_publishing
 
@@ -92,8 +93,9 @@ def make_scenario(name: str = "Walsall", amount: int = WALSALL_2002_PENCE,
 @pytest.fixture
 def walsall(db) -> Scenario:
     """Walsall under review for 2002/03: NRF 2002/03 £3,830,000.00 governed by the cycle
-    (100% / 67% / 0%), NRF 2001/02 ungoverned."""
-    return make_scenario()
+    (100% / 67% / 0%), NRF 2001/02 ungoverned. Built once per test process and restored per
+    test (tests/row_snapshot.py)."""
+    return restored(make_scenario)
 
 
 @pytest.fixture

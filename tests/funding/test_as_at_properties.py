@@ -43,6 +43,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     SelfAssessmentFactory,
 )
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 
@@ -66,6 +67,17 @@ def _noon(day: dt.date) -> dt.datetime:
 
 
 def _world(amounts: list[int]) -> dict:
+    """The partnerships under review, their allocations of `amounts` (nothing settled yet): the
+    rest is the same in every example, so it is built once and restored (tests/row_snapshot.py)
+    and the amounts written into it."""
+    world = restored(_world_of_nothing)  # every allocation 0
+    for allocation, amount in zip(world["allocations"], amounts, strict=True):
+        Allocation.objects.filter(pk=allocation.pk).update(amount_pence=amount)
+        allocation.amount_pence = amount
+    return world
+
+
+def _world_of_nothing() -> dict:
     region = RegionFactory(name="West Midlands", slug="west-midlands")
     nrf, year = FundFactory(code="NRF"), FinancialYearFactory(start_year=2002)
     cycle = CycleFactory(year_start=2002)
@@ -76,11 +88,11 @@ def _world(amounts: list[int]) -> dict:
     reviewer = RoleAssignmentFactory(reviewer=True, region=region).user
     allocations = []
     with clock.held_at(_noon(dt.date(2002, 1, 20))):
-        for n, amount in enumerate(amounts):
+        for n in range(PARTNERSHIPS):
             partnership = PartnershipFactory(local_authority=LocalAuthorityFactory(
                 name=f"Area {n}", slug=f"area-{n}", region=region))
             allocations.append(AllocationFactory(partnership=partnership, fund=nrf, year=year,
-                                                 amount_pence=amount))
+                                                 amount_pence=0))
             SelfAssessmentFactory(partnership=partnership, cycle=cycle, state="under_review",
                                   reviewer_user=reviewer)
     scope = dashboard.dashboard_scope(fund=nrf, year=year)

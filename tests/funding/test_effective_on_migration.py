@@ -14,7 +14,6 @@ import pytest
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
-from django.test import override_settings
 from django.utils import timezone
 
 from core import clock
@@ -48,13 +47,10 @@ def _settle():
         recompute_request_settle(request_id=request_id)
 
 
-def _demo_with_every_cause() -> None:
-    """The demo (decisions of February 2002), then a policy change recorded on 5 March, an
-    allocation changed by an import on 9 March whose recompute ran on 12 March, and a recompute
-    by an administrator on 12 March."""
-    with override_settings(DEBUG=True), clock.held_at(_noon(dt.date(2002, 3, 1))):
-        call_command("load_demo", stdout=StringIO())
-        _settle()
+def _every_cause_after_the_demo() -> None:
+    """After the demo (decisions of February 2002, every recompute settled): a policy change
+    recorded on 5 March, an allocation changed by an import on 9 March whose recompute ran on 12
+    March, and a recompute by an administrator on 12 March."""
     admin = User.objects.get(email="admin@nru.example")
     policy = ReleasePolicy.objects.get(fund__code="NRF", year__start_year=2002)
     with clock.held_at(_noon(MARCH_5)):
@@ -84,10 +80,12 @@ def _expected(entry: ReleaseEntry) -> dt.date:
     return timezone.localdate(entry.created_at)
 
 
+@pytest.mark.xdist_group("demo")  # with the other tests of the demo: restored, not built, here
 @pytest.mark.django_db(transaction=True)
-def test_existing_entries_take_effect_on_their_causes_dates():
+def test_existing_entries_take_effect_on_their_causes_dates(demo):
+    """The demo as `make run` loads it (tests/demo_snapshot.py), committed."""
     try:
-        _demo_with_every_cause()
+        _every_cause_after_the_demo()
         entries = list(ReleaseEntry.objects.select_related(
             "event__decision", "policy_change", "request").order_by("pk"))
         expected = {e.pk: _expected(e) for e in entries}

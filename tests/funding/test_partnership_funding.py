@@ -24,6 +24,7 @@ from tests.factories import (
     RoleAssignmentFactory,
     SourceFactory,
 )
+from tests.row_snapshot import restored
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 
@@ -36,9 +37,15 @@ SEES = {"officer", "chair", "reviewer", "analyst", "admin"}
 
 
 @pytest.fixture
-def world(walsall):
+def world():
     """Walsall (West Midlands) under review with NRF 2001/02 and 2002/03 and a published CEF
-    2002/03 figure, and one person in every role, inside and outside its scope."""
+    2002/03 figure, and one person in every role, inside and outside its scope (built once per
+    test process and restored per test, tests/row_snapshot.py)."""
+    return restored(_world)
+
+
+def _world():
+    walsall = make_scenario()
     cef, y2002 = FundFactory(code="CEF"), FinancialYearFactory(start_year=2002)
     ReleasePolicyFactory(fund=cef, year=y2002, ungoverned=True)  # released in full
     walsall.cef_2002 = AllocationFactory(

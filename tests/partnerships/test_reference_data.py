@@ -9,7 +9,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.db import models, transaction
+from django.db import models
 from django.db.models import Sum
 
 from core.models import Provenance, Source
@@ -25,6 +25,7 @@ from funding.models import (
 from partnerships.models import LocalAuthority, Partnership, Region
 from reference.allocations import apportion
 from reference.common import DATA_DIR
+from tests.row_snapshot import restored
 
 NATIONAL = {2001: 20_000_000_000, 2002: 30_000_000_000, 2003: 40_000_000_000}
 LOADED_MODELS = (Source, Region, LocalAuthority, Partnership, Fund, FinancialYear, Allocation,
@@ -49,13 +50,11 @@ def snapshot() -> dict:
     return state
 
 
-@pytest.fixture(scope="class")
-def reference(django_db_setup, django_db_blocker):
-    """The shipped reference data, loaded once for the class and rolled back after it."""
-    with django_db_blocker.unblock(), transaction.atomic():
-        output = load()
-        yield output
-        transaction.set_rollback(True)
+@pytest.fixture
+def reference(db) -> str:
+    """The shipped reference data as a first load writes it, and what that load printed: loaded
+    once per test process and restored per test (tests/row_snapshot.py)."""
+    return restored(load)
 
 
 @pytest.mark.django_db
@@ -283,8 +282,7 @@ def test_every_problem_is_listed_not_just_the_first(fixtures_copy):
 
 
 @pytest.mark.django_db
-def test_bad_input_on_a_loaded_database_changes_nothing(fixtures_copy):
-    load()
+def test_bad_input_on_a_loaded_database_changes_nothing(fixtures_copy, reference):
     before = snapshot()
     edit(fixtures_copy, CEF, "London", "go_region", "Wessex")
     edit(fixtures_copy, AREAS, "Hartlepool", "nrf_2002_03_published", "2400000")
@@ -310,11 +308,10 @@ def test_figures_over_the_national_total_are_refused(fixtures_copy):
 
 
 @pytest.mark.django_db
-def test_a_corrected_figure_is_updated_and_owes_recomputes(fixtures_copy):
+def test_a_corrected_figure_is_updated_and_owes_recomputes(fixtures_copy, reference):
     """Re-running with a changed published figure updates it, re-shares the illustrative
     remainder so the total stays exact, and owes a recompute to every partnership whose
     allocation moved (Hartlepool and the 37 illustrative areas), in the same transaction."""
-    load()
     edit(fixtures_copy, AREAS, "Hartlepool", "nrf_2002_03_published", "2353370")
     output = load(fixtures_copy)
     assert Allocation.objects.get(partnership__slug="hartlepool",
@@ -339,7 +336,7 @@ def test_apportion_gives_whole_pence_that_add_up(total, count, shares):
 
 
 @pytest.mark.django_db
-def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
+def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load(reference):
     """Imports are how real figures arrive after the first load: running the loader again
     keeps an imported figure (and owes no recompute for it) instead of putting the shipped one
     back, and says so."""
@@ -347,7 +344,6 @@ def test_a_figure_set_by_an_nru_import_is_kept_by_a_second_load():
     from reporting.import_write import allocations_import
     from tests.factories import RoleAssignmentFactory
 
-    load()
     admin = RoleAssignmentFactory(admin=True).user
     preview = allocations_preview(
         filename="real.csv",

@@ -12,6 +12,7 @@ from django.urls import reverse
 from performance.models import Kind, ProgressReturn, Target
 from tests.factories import PartnershipFactory, RegionFactory, RoleAssignmentFactory, UserFactory
 from tests.performance.factories import FloorTargetFactory, ProgressReturnFactory, TargetFactory
+from tests.row_snapshot import restored
 
 pytestmark = pytest.mark.django_db
 D = Decimal
@@ -19,6 +20,11 @@ D = Decimal
 
 @pytest.fixture
 def world():
+    """Built once per test process and restored per test (tests/row_snapshot.py)."""
+    return restored(_world)
+
+
+def _world():
     west, north = RegionFactory(name="West Midlands"), RegionFactory(name="North West")
     walsall = PartnershipFactory(local_authority__name="Walsall", local_authority__region=west)
     sandwell = PartnershipFactory(local_authority__name="Sandwell", local_authority__region=west)

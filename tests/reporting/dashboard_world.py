@@ -18,6 +18,7 @@ from tests.factories import (
     SelfAssessmentFactory,
     SourceFactory,
 )
+from tests.row_snapshot import restored
 
 # name, region slug, state in the 2002/03 cycle, NRF 2002/03 pence, provenance
 SPECS = [
@@ -33,6 +34,12 @@ REGIONS = {"north-east": "North East", "west-midlands": "West Midlands"}
 
 
 def build_world() -> dict:
+    """The world below, built once per test process and restored per test
+    (tests/row_snapshot.py); a fresh copy of its objects each time."""
+    return restored(_build_world)
+
+
+def _build_world() -> dict:
     """Two regions, five partnerships: two accredited, one deferred, one under review, one with
     no assessment; NRF 2002/03 governed by the 2002/03 cycle, NRF 2001/02 ungoverned (each
     area's 2001/02 figure is 2/3 of its 2002/03); ledger posted by the real recompute."""

@@ -10,14 +10,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from operator import attrgetter
 
+import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
 from django.db import transaction
 from django.http import FileResponse, StreamingHttpResponse
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from core import clock
+
 from .hostile import changed_tables, snapshot
-from .permission_table import COLUMNS, URL_KWARGS
-from .world import World
+from .permission_table import COLUMNS, EXPECTED, URL_KWARGS
+from .world import World, build_world
 
 # Django's admin is Django's own code: its index stands for all of it.
 ADMIN_NAMESPACE = "admin"
@@ -102,14 +107,30 @@ def _read(response) -> bytes:
     return response.content
 
 
+def signed_in_client(world: World, role: str) -> Client:
+    """A test client signed in as `role` (signed out for "anonymous"). The session is made once
+    per world and role, outside the savepoints the requests run in (so that the requests' own
+    writes stay theirs to roll back), and made again if it has gone (rolled back with a
+    savepoint it was made in)."""
+    client = Client(raise_request_exception=False)
+    user = world.user(role)
+    if user is None:
+        return client
+    keys = world.__dict__.setdefault("_session_keys", {})
+    key = keys.get(role)
+    if key is None or not Session.objects.filter(session_key=key).exists():
+        login = Client()
+        login.force_login(user)
+        key = keys[role] = login.cookies[settings.SESSION_COOKIE_NAME].value
+    client.cookies[settings.SESSION_COOKIE_NAME] = key
+    return client
+
+
 def request_as(world: World, role: str, method: str, url: str, data=None, name: str = "",
                **extra) -> Answer:
     """One request as `role`, in a savepoint rolled back afterwards."""
-    client = Client(raise_request_exception=False)
+    client = signed_in_client(world, role)
     with transaction.atomic():
-        user = world.user(role)
-        if user is not None:
-            client.force_login(user)
         before = snapshot() if method == "GET" else None
         if method == "GET":
             response = client.get(url, data or {}, **extra)
@@ -135,6 +156,50 @@ def sweep(world: World, names: list[str], methods=("GET", "POST"), roles=COLUMNS
         for method in methods:
             for role in roles:
                 yield request_as(world, role, method, url, name=name)
+
+
+def namespace_names(namespace: str) -> list[str]:
+    """The URL names of a namespace that the permission table has lines for."""
+    return [u.name for u in project_urls()
+            if u.name.split(":")[0] == namespace and u.name in EXPECTED]
+
+
+# The crawl of each namespace, once per test process (crawl below).
+_crawled: dict[str, list[Answer]] = {}
+
+
+def crawled_namespaces(namespaces) -> list:
+    """Parameters for tests that assert on `crawl(namespace)`: each namespace's tests share an
+    xdist group, so its crawl is requested once per run, and the namespaces spread over the
+    workers."""
+    return [pytest.param(namespace, id=namespace,
+                         marks=pytest.mark.xdist_group(f"security-crawl-{namespace}"))
+            for namespace in namespaces]
+
+
+def crawl(namespace: str) -> list[Answer]:
+    """Every URL of `namespace` the permission table has lines for, GET and POST (with an empty
+    body), as every role, in the world of world.py on a training service (TRAINING_CLOCK on, so
+    that its date's page is there to be refused or answered): the answers the permission matrix,
+    the page checks and the header checks each assert on (tests/security/test_permission_matrix,
+    test_pages, test_response_headers).
+
+    Requested once per test process (a namespace's tests share an xdist group, so once per run,
+    `crawled_namespaces`): inside
+    the calling test's transaction, in a savepoint rolled back after, as each request's own is.
+    A training service differs from one on the real date only by the banner under the phase
+    banner (templates/base.html) and its date's page, so its pages are production's with that
+    banner added."""
+    if namespace not in _crawled:
+        clock.forget()
+        try:
+            with override_settings(TRAINING_CLOCK=True), transaction.atomic():
+                world = build_world()
+                _crawled[namespace] = list(sweep(world, namespace_names(namespace)))
+                transaction.set_rollback(True)
+        finally:
+            clock.forget()
+    return _crawled[namespace]
 
 
 def grid(rows: list[tuple[str, str, dict[str, str], dict[str, str]]]) -> str:

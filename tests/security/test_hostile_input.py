@@ -12,12 +12,11 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 
 from .hostile import changed_tables, form_data, reflected_markup, snapshot
-from .matrix import project_urls, request_as, url_for
+from .matrix import project_urls, request_as, signed_in_client, url_for
 from .pages import parse_page
 from .permission_table import COLUMNS, EXPECTED
 from .world import World, build_world
@@ -90,11 +89,8 @@ def discover(world: World, name: str, role: str) -> tuple[bool, dict[str, list[s
 def send(world: World, role: str, method: str, url: str, data) -> tuple[int, str, str, list[str]]:
     """One request in a savepoint rolled back afterwards: status, content type, body and the
     tables it changed."""
-    client = Client(raise_request_exception=False)
+    client = signed_in_client(world, role)
     with transaction.atomic():
-        user = world.user(role)
-        if user is not None:
-            client.force_login(user)
         before = snapshot()
         response = client.get(url, data) if method == "GET" else client.post(url, data)
         body = response.content.decode("utf-8", "replace") if not response.streaming else ""

@@ -1,26 +1,25 @@
 """Every page the permission matrix renders (every URL, every role, GET and the POSTs that
 answer with a page): security headers on every answer, a strict Content Security Policy whose
-nonce is on every inline script, and a CSRF token in every form that posts."""
+nonce is on every inline script, and a CSRF token in every form that posts. The answers are the
+permission matrix's own, requested once (`crawl`, tests/security/matrix.py)."""
 
 import pytest
 
-from .matrix import project_urls, sweep
+from .matrix import crawl, crawled_namespaces, namespace_names
 from .pages import csp_problems, header_problems, html_problems
 from .permission_table import EXPECTED
-from .world import build_world
 
 NAMESPACES = sorted({name.split(":")[0] for name in EXPECTED})
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("namespace", NAMESPACES)
+@pytest.mark.parametrize("namespace", crawled_namespaces(NAMESPACES))
 def test_every_page_has_headers_csp_nonces_and_csrf_tokens(namespace):
-    world = build_world()
-    names = [u.name for u in project_urls()
-             if u.name.split(":")[0] == namespace and u.name in EXPECTED]
+    """The answers of the permission matrix's crawl (tests/security/matrix.py)."""
+    names = namespace_names(namespace)
     problems: dict[str, list[str]] = {}
     pages = 0
-    for answer in sweep(world, names):
+    for answer in crawl(namespace):
         where = f"{answer.method} {answer.url} as {answer.role} ({answer.status})"
         found = header_problems(answer.headers)
         if answer.status < 300 and answer.content_type.startswith("text/html"):

@@ -2,9 +2,8 @@
 
 import pytest
 
-from .matrix import grid, project_urls, sweep
+from .matrix import crawl, crawled_namespaces, grid, project_urls
 from .permission_table import COLUMNS, EXPECTED, METHODS, URL_KWARGS
-from .world import build_world
 
 NAMESPACES = sorted({name.split(":")[0] for name in EXPECTED})
 
@@ -34,18 +33,14 @@ def test_every_url_with_parameters_has_objects_to_point_at():
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("namespace", NAMESPACES)
-def test_every_url_answers_every_role_as_the_table_says(namespace, settings):
+@pytest.mark.parametrize("namespace", crawled_namespaces(NAMESPACES))
+def test_every_url_answers_every_role_as_the_table_says(namespace):
     """Signed out: sign in first; no scope: 404; public: everyone. No request ever gets a 500,
     and no GET changes any table. As a training service (TRAINING_CLOCK on), so that its page
-    is there to be refused or answered."""
-    settings.TRAINING_CLOCK = True
-    world = build_world()
-    names = [u.name for u in project_urls()
-             if u.name.split(":")[0] == namespace and u.name in EXPECTED]
+    is there to be refused or answered (the crawl, tests/security/matrix.py)."""
     got: dict[tuple[str, str], dict[str, str]] = {}
     errors = []
-    for answer in sweep(world, names):
+    for answer in crawl(namespace):
         got.setdefault((answer.name, answer.method), {})[answer.role] = answer.outcome
         if answer.status >= 500:
             errors.append(f"{answer.method} {answer.url} as {answer.role}: {answer.status} "

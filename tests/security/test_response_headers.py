@@ -3,7 +3,8 @@
 Anything shown to someone signed in (a page, a CSV or XLSX export, a PDF letter, an evidence
 file, an API answer) must not be kept by the browser or anything between: `Cache-Control:
 no-store, private`. Every answer, static files included, refuses the browser features the
-service never uses (Permissions-Policy). core/middleware.py does both.
+service never uses (Permissions-Policy). core/middleware.py does both. Every URL's answers are
+the permission matrix's own, requested once (`crawl`, tests/security/matrix.py).
 """
 
 from concurrent.futures import ThreadPoolExecutor
@@ -16,9 +17,9 @@ from django.urls import reverse
 from reporting.api_tokens import api_token_create
 
 from . import servers
-from .matrix import request_as, url_for
+from .matrix import Answer, crawl, crawled_namespaces, namespace_names, request_as, url_for
 from .permission_table import EXPECTED
-from .world import build_world
+from .world import ROLES, build_world
 
 pytestmark = pytest.mark.django_db
 
@@ -28,10 +29,21 @@ MUST_DENY = {"camera", "microphone", "geolocation", "payment", "usb", "serial", 
              "display-capture", "fullscreen", "autoplay", "publickey-credentials-get"}
 
 
-@pytest.fixture(scope="module")
-def get_urls():
-    """Every URL the permission table says answers GET, but Django's own admin."""
-    return sorted(name for name, methods in EXPECTED.items() if not name.startswith("admin:"))
+# Every URL of the permission table but Django's own admin, by namespace.
+GET_NAMESPACES = sorted({name.split(":")[0] for name in EXPECTED if not name.startswith("admin:")})
+
+
+def crawled_gets(namespace: str) -> dict[str, list[Answer]]:
+    """The namespace's URLs, GET as each role: the answers of the permission matrix's crawl
+    (tests/security/matrix.py, a training service)."""
+    names = sorted(namespace_names(namespace))
+    by_role: dict[str, list[Answer]] = {role: [] for role in ROLES}
+    for answer in crawl(namespace):
+        if answer.method == "GET":
+            by_role[answer.role].append(answer)
+    for role, answers in by_role.items():
+        assert sorted(answer.name for answer in answers) == names, f"the crawl missed URLs ({role})"
+    return by_role
 
 
 @pytest.fixture
@@ -44,19 +56,23 @@ def _policy(headers) -> dict[str, str]:
     return dict(part.strip().split("=", 1) for part in value.split(",") if part.strip())
 
 
-@pytest.mark.parametrize("role", ["officer_a", "reviewer_1", "analyst", "admin"])
-def test_every_answer_to_someone_signed_in_is_no_store(world, get_urls, role):
-    """Every GET URL of the project as a signed-in role, whatever the answer (a page, a file,
-    JSON, a redirect, a 404): nothing of it may be stored."""
+@pytest.mark.parametrize("namespace", crawled_namespaces(GET_NAMESPACES))
+def test_every_answer_to_someone_signed_in_is_no_store(namespace):
+    """Every GET URL of the project as each signed-in role, whatever the answer (a page, a
+    file, JSON, a redirect, a 404): nothing of it may be stored."""
     cacheable = []
     kinds = set()
-    for name in get_urls:
-        answer = request_as(world, role, "GET", url_for(world, name), name=name)
-        kinds.add(answer.content_type.split(";")[0])
-        if answer.headers.get("Cache-Control") != NO_STORE:
-            cacheable.append(f"{name} ({answer.status}): {answer.headers.get('Cache-Control')!r}")
-    assert not cacheable, f"signed in as {role}, answers that may be stored:\n  " + "\n  ".join(cacheable)
-    assert "text/html" in kinds
+    for role, answers in crawled_gets(namespace).items():
+        if role == "anonymous":
+            continue
+        for answer in answers:
+            kinds.add(answer.content_type.split(";")[0])
+            if answer.headers.get("Cache-Control") != NO_STORE:
+                cacheable.append(f"{answer.name} as {role} ({answer.status}): "
+                                 f"{answer.headers.get('Cache-Control')!r}")
+    assert not cacheable, "answers to someone signed in that may be stored:\n  " + "\n  ".join(cacheable)
+    # Pages among them (the API answers only JSON): the crawl reached what people see.
+    assert "text/html" in kinds or namespace == "reporting_api", kinds
 
 
 def test_exports_letters_evidence_and_api_answers_are_no_store(world):
@@ -113,11 +129,12 @@ def test_signing_in_and_signing_out_answers_are_no_store(world):
     assert signed_out.headers["Cache-Control"] == NO_STORE
 
 
-@pytest.mark.parametrize("role", ["anonymous", "officer_a", "admin"])
-def test_every_answer_refuses_unused_browser_features(world, get_urls, role):
+@pytest.mark.parametrize("namespace", crawled_namespaces(GET_NAMESPACES))
+def test_every_answer_refuses_unused_browser_features(namespace):
+    """Every GET URL of the project as every role, signed out included."""
     missing = []
-    for name in get_urls:
-        answer = request_as(world, role, "GET", url_for(world, name), name=name)
+    for answer in (a for answers in crawled_gets(namespace).values() for a in answers):
+        name = f"{answer.name} as {answer.role}"
         policy = _policy(answer.headers)
         refused = {feature for feature, allow in policy.items() if allow == "()"}
         if not refused >= MUST_DENY:

@@ -67,6 +67,7 @@ from tests.factories import (
     assessment_fill,
 )
 from tests.performance.factories import ProgressReturnFactory, TargetFactory
+from tests.row_snapshot import restored
 
 # The roles every URL is tried as, in the order of the table's columns.
 ROLES = ("anonymous", "officer_a", "officer_b", "chair_a", "reviewer_1", "reviewer_2",
@@ -122,6 +123,12 @@ def _partnership(name: str, region: Region, code: int) -> Partnership:
 
 
 def build_world() -> World:
+    """The world above, built once per test process (and per training clock setting) and
+    restored per test (tests/row_snapshot.py); a fresh copy of its objects each time."""
+    return restored(_build_world)
+
+
+def _build_world() -> World:
     region_1 = RegionFactory(name="West Midlands", slug="west-midlands")
     region_2 = RegionFactory(name="North West", slug="north-west")
     a = _partnership("Walsall", region_1, 1)
