@@ -41,6 +41,12 @@ run: install
 	@echo ""
 	$(BIN)/python manage.py runserver 127.0.0.1:8000
 
+# The tests keep Python's bytecode caches (and pytest's rewritten test modules) between runs,
+# even where the environment turns them off (PYTHONDONTWRITEBYTECODE): each of the three
+# processes of a run would otherwise compile the project and every test module again, seconds
+# each. The caches are ignored by git (.gitignore).
+test test-fast: export PYTHONDONTWRITEBYTECODE=
+
 ## make test: the whole suite. Uses DATABASE_URL / CELERY_BROKER_URL when set.
 test: install
 	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
