@@ -67,7 +67,7 @@ check: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 
 worker: install
-	$(BIN)/celery -A lsp_portal worker --loglevel=INFO --concurrency=2
+	nice -n 10 $(BIN)/celery -A lsp_portal worker --loglevel=INFO --concurrency=2
 
 beat: install
 	$(BIN)/celery -A lsp_portal beat --loglevel=INFO
