@@ -15,6 +15,7 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CONFIGS="${CONFIGS:-sync:4:1 sync:3:1 sync:5:1 gthread:2:4 gthread:3:2}"
 MODES="${MODES:-paced}"
 OUT="${OUT:-$(mktemp -d /tmp/lsp-compare.XXXXXX)}"
+mkdir -p "$OUT"
 summary=()
 for mode in $MODES; do
   for config in $CONFIGS; do
