@@ -7,7 +7,7 @@ from core.money import pounds
 from partnerships.models import PARTNERSHIP_ROLES
 from partnerships.selectors import partnerships_visible_to, role_scopes, user_has_role
 
-from .selectors import partnership_funding_summary
+from .selectors import partnership_money_totals
 
 
 def partnership_money_panel(request) -> dict | None:
@@ -18,12 +18,12 @@ def partnership_money_panel(request) -> dict | None:
     own, _ = role_scopes(user, partnership_roles=PARTNERSHIP_ROLES)
     lines = []
     for partnership in partnerships_visible_to(user).filter(pk__in=own).order_by("name"):
-        summary = partnership_funding_summary(partnership=partnership)
-        if summary.lines:
+        totals = partnership_money_totals(partnership=partnership)
+        if totals is not None:
             lines.append({
                 "partnership": partnership,
-                "released": pounds(summary.released_pence), "held": pounds(summary.held_pence),
-                "total": pounds(summary.amount_pence), "owed": summary.recompute_owed,
+                "released": pounds(totals.released_pence), "held": pounds(totals.held_pence),
+                "total": pounds(totals.amount_pence), "owed": totals.recompute_owed,
                 "href": reverse("funding:partnership-funding", args=[partnership.slug]),
             })
     return {"lines": lines} if lines else None

@@ -6,7 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, TypedDict
 
-from django.db.models import BigIntegerField, F, OuterRef, QuerySet, Subquery, Sum, Value
+from django.db.models import BigIntegerField, Count, F, OuterRef, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accreditation.models import AccreditationEvent, Status
@@ -133,12 +133,7 @@ def partnership_funding_summary(*, partnership: Partnership,
             fraction=fraction,
             basis=label,
         ))
-    owed_since = (
-        RecomputeRequest.objects.filter(partnership=partnership, completed_at__isnull=True)
-        .order_by("requested_at")
-        .values_list("requested_at", flat=True)
-        .first()
-    )
+    owed_since = _recompute_owed_since(partnership)
     return FundingSummary(
         partnership=partnership,
         lines=lines,
@@ -148,6 +143,40 @@ def partnership_funding_summary(*, partnership: Partnership,
         recompute_owed=owed_since is not None,
         owed_since=owed_since,
     )
+
+
+def _recompute_owed_since(partnership: Partnership) -> datetime | None:
+    """When the oldest recompute still owed for the partnership was asked for, if any."""
+    return (
+        RecomputeRequest.objects.filter(partnership=partnership, completed_at__isnull=True)
+        .order_by("requested_at")
+        .values_list("requested_at", flat=True)
+        .first()
+    )
+
+
+@dataclass(frozen=True)
+class MoneyTotals:
+    """A partnership's allocations in total: anticipated, released and held (the ledger's sums,
+    as `allocation_figures` gives them line by line), and whether a recompute is owed."""
+
+    amount_pence: int
+    released_pence: int
+    held_pence: int
+    recompute_owed: bool
+
+
+def partnership_money_totals(*, partnership: Partnership) -> MoneyTotals | None:
+    """The totals of `partnership_funding_summary` without the lines and their bases (two
+    queries), for a glance such as the home page's; None when it has no allocations."""
+    totals = allocation_figures(allocations=Allocation.objects.filter(partnership=partnership)
+                                .order_by()).aggregate(
+        count=Count("pk"), amount=Sum("amount_pence"), released=Sum("released_pence"))
+    if not totals["count"]:
+        return None
+    return MoneyTotals(amount_pence=totals["amount"], released_pence=totals["released"],
+                       held_pence=totals["amount"] - totals["released"],
+                       recompute_owed=_recompute_owed_since(partnership) is not None)
 
 
 @dataclass(frozen=True)

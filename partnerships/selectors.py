@@ -10,7 +10,9 @@ def _assignments(user) -> list[RoleAssignment]:
         return []
     cached = getattr(user, "_role_assignments_cache", None)
     if cached is None:
-        cached = list(RoleAssignment.objects.filter(user=user))
+        # With their scopes' names, for the home page's list of roles (`role_assignments_of`).
+        cached = list(RoleAssignment.objects.filter(user=user).select_related(
+            "partnership__local_authority__region", "region"))
         user._role_assignments_cache = cached
     return cached
 
@@ -70,13 +72,9 @@ def partnerships_visible_to(user) -> QuerySet[Partnership]:
 
 def role_assignments_of(user) -> list[RoleAssignment]:
     """The user's own roles with their scopes, in the order of `Role` (officer first)."""
-    if not user.is_authenticated:
-        return []
     order = {role: n for n, role in enumerate(Role.values)}
-    assignments = RoleAssignment.objects.filter(user=user).select_related(
-        "partnership__local_authority__region", "region"
-    )
-    return sorted(assignments, key=lambda a: (order[a.role], str(a.partnership or a.region or "")))
+    return sorted(_assignments(user),
+                  key=lambda a: (order[a.role], str(a.partnership or a.region or "")))
 
 
 # The key players an LSP must involve (accreditation requirement "Inclusive of all key players"),

@@ -95,3 +95,21 @@ def test_policy_partnerships_affected_are_those_with_an_allocation(walsall):
     make_scenario(name="Sandwell")
     assert {p.slug for p in policy_partnerships_affected(policy=walsall.policy)} == {
         "walsall", "sandwell"}
+
+
+def test_the_money_totals_are_the_summarys_in_two_queries(walsall, django_assert_num_queries):
+    """The home page's glance (funding/panels.py): the summary's totals without its lines."""
+    from funding.selectors import partnership_money_totals
+    from tests.factories import PartnershipFactory
+
+    walsall.defer()
+    with django_assert_num_queries(2):
+        totals = partnership_money_totals(partnership=walsall.partnership)
+    assert totals.recompute_owed
+    releases_recompute(partnership=walsall.partnership)
+    totals = partnership_money_totals(partnership=walsall.partnership)
+    summary = partnership_funding_summary(partnership=walsall.partnership)
+    assert (totals.amount_pence, totals.released_pence, totals.held_pence, totals.recompute_owed) \
+        == (summary.amount_pence, summary.released_pence, summary.held_pence, False)
+    assert totals.released_pence == 256_610_000 + walsall.nrf_2001.amount_pence
+    assert partnership_money_totals(partnership=PartnershipFactory()) is None
