@@ -2,7 +2,7 @@
 README and the load test (bench/load/servers.sh) all start gunicorn with `-c
 deploy/gunicorn.conf.py` (docs/adr/0019-gunicorn-worker-model.md says why these values).
 
-Sync workers, four of them (two per CPU on the 2-CPU server). GUNICORN_WORKERS,
+Sync workers, five of them (2 x CPUs + 1 on the 2-CPU server, measured). GUNICORN_WORKERS,
 GUNICORN_WORKER_CLASS and GUNICORN_THREADS override them for a measurement (the ADR's
 comparison of worker models); a change of the decision is a change here. Options given on the
 command line (the load test's bind address and timeouts) win over this file.
@@ -11,7 +11,7 @@ command line (the load test's bind address and timeouts) win over this file.
 import os
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
+workers = int(os.environ.get("GUNICORN_WORKERS", "5"))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "sync")
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 

@@ -37,7 +37,7 @@ start_worker load
 drain 600
 
 echo "-- machine: $(nproc) CPUs, load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "-- gunicorn: ${GUNICORN_WORKERS:-4} ${GUNICORN_WORKER_CLASS:-sync} workers" \
+echo "-- gunicorn: ${GUNICORN_WORKERS:-5} ${GUNICORN_WORKER_CLASS:-sync} workers" \
   "x ${GUNICORN_THREADS:-1} thread(s) (deploy/gunicorn.conf.py)"
 if [ "${LOAD_PIN:-0}" = "1" ]; then
   echo "-- pinned (LOAD_PIN=1): locust on CPU 0; gunicorn and the Celery worker on CPU 1" \

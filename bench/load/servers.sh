@@ -54,7 +54,7 @@ drain() {
 }
 
 start_web() {
-  # The deployed worker model (deploy/gunicorn.conf.py: 4 sync workers unless GUNICORN_WORKERS,
+  # The deployed worker model (deploy/gunicorn.conf.py: 5 sync workers unless GUNICORN_WORKERS,
   # GUNICORN_WORKER_CLASS or GUNICORN_THREADS say otherwise, docs/adr/0019-gunicorn-worker-model.md).
   "${SERVICE_PIN[@]}" "$ROOT/.venv/bin/gunicorn" lsp_portal.wsgi --chdir "$ROOT" \
     -c "$ROOT/deploy/gunicorn.conf.py" --bind "127.0.0.1:$WEB_PORT" --timeout 60 --graceful-timeout 5 \
