@@ -83,9 +83,11 @@ def _export_plan(version: int) -> Callable[[], object] | None:
                                        descending=descending, as_at=as_at)
 
 
-def _warm(plan: Plan) -> int | None:
+def _warm(plan: Plan, *, after: int | None = None) -> int | None:
     """Compute what `plan` asks for at the committed figures version and store it; return that
-    version, or None when there was nothing to do.
+    version, or None when there was nothing to do (`after` is the version this warm-up has just
+    taken the step at: not again, even when there was nothing to store, such as a database with
+    no figures yet).
 
     The figures and the version they are stored under are read in one REPEATABLE READ
     snapshot, so they are exactly the figures of that version even if another change commits
@@ -94,7 +96,7 @@ def _warm(plan: Plan) -> int | None:
         with connection.cursor() as cursor:  # the transaction's first statement
             cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-        if version is None:
+        if version is None or version == after:
             return None
         work = plan(version)
         if work is None:
@@ -118,11 +120,12 @@ def _step_lock(lock: int) -> Iterator[bool]:
                 cursor.execute("SELECT pg_advisory_unlock(%s)", [lock])
 
 
-def _work_left(plan: Plan) -> bool:
-    """Whether `plan` has something to store at the committed version."""
+def _work_left(plan: Plan, *, after: int | None) -> bool:
+    """Whether `plan` has something to store at the committed version, if that is a version
+    other than `after` (the one just warmed)."""
     with transaction.atomic():
         version = FiguresVersion.objects.filter(pk=1).values_list("version", flat=True).first()
-        return version is not None and plan(version) is not None
+        return version is not None and version != after and plan(version) is not None
 
 
 def _warm_latest(lock: int, plan: Plan) -> int | None:
@@ -135,9 +138,9 @@ def _warm_latest(lock: int, plan: Plan) -> int | None:
         with _step_lock(lock) as held:
             if not held:
                 return warmed
-            while (done := _warm(plan)) is not None:
+            while (done := _warm(plan, after=warmed)) is not None:
                 warmed = done
-        if not _work_left(plan):
+        if not _work_left(plan, after=warmed):
             return warmed
 
 

@@ -351,3 +351,23 @@ def test_a_burst_of_changes_is_warmed_by_one_process_up_to_the_last(world, monke
     stored = set(FiguresSnapshot.objects.filter(name__in=figures_snapshots.DASHBOARD)
                  .values_list("version", flat=True))
     assert _version() in stored
+
+
+def test_with_nothing_to_store_the_warm_up_ends(transactional_db):
+    """A database whose figures version moved but that has no fund-year yet: the dashboard's
+    step has nothing to store, and the warm-up takes it once, then ends (it must not take it
+    again and again because nothing was stored)."""
+    import threading
+
+    from tests.factories import RegionFactory
+
+    RegionFactory()  # a watched table: the version moves, with no fund or year to show
+    version = _version()
+    result = {}
+    thread = threading.Thread(daemon=True, target=lambda: result.update(warmed=figures_warm()) or
+                              connection.close())
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the warm-up did not end"
+    assert result["warmed"] == version
+    assert not FiguresSnapshot.objects.exists()
