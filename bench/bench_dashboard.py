@@ -49,6 +49,8 @@ import sys
 import time
 from pathlib import Path
 
+from fresh_database import fresh_postgresql as _fresh_postgresql
+
 ROOT = Path(__file__).resolve().parent.parent
 SIZES = (88, 10_000)
 TARGET_SCALING = 2.0
@@ -65,19 +67,6 @@ def _database_url(size: int) -> str:
     path = folder / f"dashboard-{size}.sqlite3"
     path.unlink(missing_ok=True)
     return f"sqlite:///{path}"
-
-
-def _fresh_postgresql(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    server, name = url.rsplit("/", 1)
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 # --- One size, in its own process ---------------------------------------------------------------

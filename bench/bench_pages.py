@@ -38,6 +38,8 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+from fresh_database import fresh_postgresql as _fresh_postgresql
+
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = "redis://127.0.0.1:6379/10"
 SLICES = ("total", "middleware", "session_user", "queries", "templates", "pdf", "spreadsheet",
@@ -143,19 +145,6 @@ def _setup(database_url: str) -> None:
     django.setup()
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, f"{__name__}.InnermostMiddleware"]
     settings.AXES_ENABLED = True  # as deployed: the lockout bookkeeping is part of sign-in
-
-
-def _fresh_postgresql(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    server, name = url.rsplit("/", 1)
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def _prepare() -> dict:

@@ -5,6 +5,8 @@ import resource
 import sys
 from pathlib import Path
 
+from fresh_database import fresh_postgresql as _fresh_postgresql  # noqa: F401 (bench_recompute.py)
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/lsp_bench_recompute"
 TARGET_P95_MS = 500.0
@@ -47,19 +49,6 @@ def _redis_problem(url: str) -> str | None:
     except Exception as exc:
         return f"Redis at {url} does not answer: {' '.join(str(exc).split())}"
     return None
-
-
-def _fresh_postgresql(url: str) -> None:
-    import psycopg2
-    from psycopg2 import sql
-
-    server, name = url.rsplit("/", 1)
-    connection = psycopg2.connect(f"{server}/postgres")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        cursor.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    connection.close()
 
 
 def _setup_django(url: str) -> None:
