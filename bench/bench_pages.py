@@ -40,6 +40,9 @@ from pathlib import Path
 
 from fresh_database import fresh_postgresql as _fresh_postgresql
 
+sys.path.insert(0, str(Path(__file__).resolve().parent / "load"))
+from page_forms import form_fields  # bench/load/page_forms.py
+
 ROOT = Path(__file__).resolve().parent.parent
 BROKER = "redis://127.0.0.1:6379/10"
 SLICES = ("total", "middleware", "session_user", "queries", "templates", "pdf", "spreadsheet",
@@ -161,19 +164,11 @@ def _prepare() -> dict:
     try:
         call_command("load_reference_data", stdout=StringIO())
         call_command("load_demo", "--force", stdout=StringIO())
-        sys.path.insert(0, str(ROOT / "bench" / "load"))
         import prepare  # bench/load/prepare.py
 
         return prepare.prepare()
     finally:
         app.conf.task_always_eager = False
-
-
-def _form(html: str, *actions: str) -> dict[str, str]:
-    sys.path.insert(0, str(ROOT / "bench" / "load"))
-    from page_forms import form_fields  # bench/load/page_forms.py
-
-    return form_fields(html, *actions)
 
 
 def _split(total: float) -> dict[str, float]:
@@ -258,13 +253,13 @@ def run(count: int) -> dict:
     _measure("requirement page", _get(o, url), count, results)
 
     def autosave():
-        fields = _form(o.get(url).content.decode(), "", url)
+        fields = form_fields(o.get(url).content.decode(), "", url)
         return lambda: o.post(f"{url}autosave/", {"self_rating": "green", "case": "Revised.",
                                                   "version": fields["version"]},
                               HTTP_X_CSRFTOKEN=fields["csrfmiddlewaretoken"])
 
     def save():
-        fields = _form(o.get(url).content.decode(), "", url)
+        fields = form_fields(o.get(url).content.decode(), "", url)
         return lambda: o.post(url, {**fields, "self_rating": "green", "case": "Final.",
                                     "action": "later"})
 
@@ -287,7 +282,7 @@ def run(count: int) -> dict:
         a = next(untouched)
         started.append(a)
         client, start = reviewers[region_of[a]], f"/review/assessments/{a}/start/"
-        fields = _form(client.get(f"/review/assessments/{a}/").content.decode(), start)
+        fields = form_fields(client.get(f"/review/assessments/{a}/").content.decode(), start)
         return lambda: client.post(start, fields)
 
     _measure("start review (POST)", start_review, min(count, len(queue) - 1), results, warm=0)
@@ -295,7 +290,7 @@ def run(count: int) -> dict:
     c0, accredit = reviewers[region_of[a0]], f"/review/assessments/{a0}/accredit/"
     _measure("accredit page", _get(c0, accredit), count, results)
     def accredit_fields(client, url: str) -> dict:
-        return {**_form(client.get(url).content.decode(), "", url), "summary": "Accredited."}
+        return {**form_fields(client.get(url).content.decode(), "", url), "summary": "Accredited."}
 
     confirm_fields = accredit_fields(c0, accredit)
     _measure("accredit (confirm page)", lambda: lambda: c0.post(accredit, confirm_fields), count,
@@ -305,7 +300,7 @@ def run(count: int) -> dict:
     def accredit_post():
         a = next(to_accredit)
         client, url = reviewers[region_of[a]], f"/review/assessments/{a}/accredit/"
-        fields = _form(client.post(url, accredit_fields(client, url)).content.decode(), "", url)
+        fields = form_fields(client.post(url, accredit_fields(client, url)).content.decode(), "", url)
 
         def post():
             response = client.post(url, {**fields, "confirm": "1"})

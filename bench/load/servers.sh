@@ -99,21 +99,28 @@ stop_all() {
   STARTED_PIDS=()
 }
 
-# CPU seconds used so far by a process we started and its children (gunicorn's workers,
-# Celery's pool), from /proc.
 # CPU-seconds used by every process on the machine since boot (user, nice, system, irq).
 machine_cpu_seconds() {
   awk -v hz="$(getconf CLK_TCK)" '/^cpu / { printf "%.1f", ($2 + $3 + $4 + $7 + $8) / hz }' /proc/stat
 }
 
+# A process we started and its children (gunicorn's workers, Celery's pool), by PID.
+process_and_children() {
+  echo "$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
+}
+
+ticks_as_seconds() {
+  awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+
+# CPU-seconds used so far by a process we started and its children, from /proc.
 cpu_seconds() {
-  local pids="$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
   local ticks=0
-  for p in $pids; do
+  for p in $(process_and_children "$1"); do
     [ -r "/proc/$p/stat" ] || continue
     ticks=$((ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat")))
   done
-  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+  ticks_as_seconds "$ticks"
 }
 
 # CPU-seconds used so far by PostgreSQL's processes (the server's, shared with anyone else
@@ -127,15 +134,13 @@ postgres_cpu_seconds() {
     set -- ${line##*) }
     ticks=$((ticks + ${12} + ${13}))
   done
-  awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+  ticks_as_seconds "$ticks"
 }
 
-# Resident memory (MiB) of a process we started and its children (gunicorn's master and
-# workers), from /proc.
+# Resident memory (MiB) of a process we started and its children, from /proc.
 resident_mib() {
-  local pids="$1 $(cat /proc/"$1"/task/"$1"/children 2>/dev/null)"
   local kib=0
-  for p in $pids; do
+  for p in $(process_and_children "$1"); do
     [ -r "/proc/$p/status" ] || continue
     kib=$((kib + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")))
   done
