@@ -16,10 +16,17 @@ connection all the same).
 import importlib
 import logging
 import time
+from datetime import date
 from pathlib import Path
 
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth.hashers import get_hasher
+from django.core.validators import validate_email
 from django.template import TemplateSyntaxError, engines
 from django.urls import get_resolver
+from django.utils import formats, translation
+from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +54,54 @@ def _celery_imports() -> None:
     connection.release()
 
 
+# What the models' metadata computes on a process's first query of each model and keeps: the
+# relation graph between every model, the field maps and the column lists.
+MODEL_METADATA = ("fields_map", "related_objects", "concrete_fields", "local_concrete_fields",
+                  "db_returning_fields", "_forward_fields_map", "_property_names",
+                  "_non_pk_concrete_field_names", "managers", "base_manager", "default_manager")
+
+
+# Settings naming what a library imports only when first used.
+IMPORTED_ON_FIRST_USE = ("MESSAGE_STORAGE", "SESSION_SERIALIZER", "AXES_HANDLER",
+                        "AXES_CLIENT_IP_CALLABLE", "AXES_LOCKOUT_CALLABLE")
+
+
+def _first_use() -> None:
+    """What a process's first requests would otherwise compute once and keep (none of it reads
+    the database). Without it a worker's first sign-in cost about 87 ms of CPU against 27 ms
+    for the next ones, and the first page of each kind some milliseconds more (bench/README.md):
+    - the password hasher's library (argon2-cffi and its C bindings), imported on first use;
+    - the email address validator's patterns (Django compiles them on first use; the domain
+      pattern alone took over 30 ms) that the sign-in form checks every address against;
+    - the template engines' context processors, imported on the first page rendered;
+    - the site language's translation catalogues and date formats, loaded on the first date
+      shown;
+    - every model's metadata (above);
+    - the cache backends' modules, imported when a cache is first used;
+    - what the settings name for a library to import on first use: the message storage, the
+      session serializer, and django-axes's handler, client address function and locked-out
+      view."""
+    hasher = get_hasher()
+    if hasher.library:  # the tests' fast hasher needs none
+        hasher._load_library()
+    validate_email("warm-up@example.org")
+    for engine in engines.all():
+        getattr(engine, "engine", engine).template_context_processors  # noqa: B018
+    with translation.override(settings.LANGUAGE_CODE):
+        formats.date_format(date(2002, 4, 1))
+        formats.date_format(date(2002, 4, 1), "SHORT_DATE_FORMAT")
+        formats.number_format(1234567, force_grouping=True)
+    for model in apps.get_models(include_auto_created=True):
+        model._meta.get_fields()
+        for name in MODEL_METADATA:
+            getattr(model._meta, name)
+    for cache in settings.CACHES.values():
+        importlib.import_module(cache["BACKEND"].rpartition(".")[0])
+    for name in IMPORTED_ON_FIRST_USE:
+        if isinstance(getattr(settings, name, None), str):
+            import_string(getattr(settings, name))
+
+
 def warm_up() -> dict[str, int]:
     """Import every view (through the URLconf), the heavy libraries some of them import when
     first used and what sending a first task imports, and compile every template the template
@@ -60,6 +115,7 @@ def warm_up() -> dict[str, int]:
     for module in HEAVY_MODULES:
         importlib.import_module(module)
     _celery_imports()
+    _first_use()
     compiled = skipped = 0
     for engine in engines.all():
         seen: set[str] = set()
