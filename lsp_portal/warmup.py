@@ -21,9 +21,11 @@ from pathlib import Path
 
 from django.apps import apps
 from django.conf import settings
-from django.contrib.auth.hashers import get_hasher
+from django.contrib.auth.hashers import make_password
+from django.core.cache import caches
 from django.core.validators import validate_email
 from django.template import TemplateSyntaxError, engines
+from django.template.backends.django import DjangoTemplates
 from django.urls import get_resolver
 from django.utils import formats, translation
 from django.utils.module_loading import import_string
@@ -70,7 +72,8 @@ def _first_use() -> None:
     """What a process's first requests would otherwise compute once and keep (none of it reads
     the database). Without it a worker's first sign-in cost about 87 ms of CPU against 27 ms
     for the next ones, and the first page of each kind some milliseconds more (bench/README.md):
-    - the password hasher's library (argon2-cffi and its C bindings), imported on first use;
+    - the password hasher's library (argon2-cffi and its C bindings), imported on first use (one
+      hash made: about 20 ms, once, in the master);
     - the email address validator's patterns (Django compiles them on first use; the domain
       pattern alone took over 30 ms) that the sign-in form checks every address against;
     - the template engines' context processors, imported on the first page rendered;
@@ -81,12 +84,11 @@ def _first_use() -> None:
     - what the settings name for a library to import on first use: the message storage, the
       session serializer, and django-axes's handler, client address function and locked-out
       view."""
-    hasher = get_hasher()
-    if hasher.library:  # the tests' fast hasher needs none
-        hasher._load_library()
+    make_password("warm-up")
     validate_email("warm-up@example.org")
     for engine in engines.all():
-        getattr(engine, "engine", engine).template_context_processors  # noqa: B018
+        if isinstance(engine, DjangoTemplates):
+            engine.engine.template_context_processors  # noqa: B018
     with translation.override(settings.LANGUAGE_CODE):
         formats.date_format(date(2002, 4, 1))
         formats.date_format(date(2002, 4, 1), "SHORT_DATE_FORMAT")
@@ -95,8 +97,8 @@ def _first_use() -> None:
         model._meta.get_fields()
         for name in MODEL_METADATA:
             getattr(model._meta, name)
-    for cache in settings.CACHES.values():
-        importlib.import_module(cache["BACKEND"].rpartition(".")[0])
+    for alias in settings.CACHES:
+        importlib.import_module(caches.settings[alias]["BACKEND"].rpartition(".")[0])
     for name in IMPORTED_ON_FIRST_USE:
         if isinstance(getattr(settings, name, None), str):
             import_string(getattr(settings, name))
