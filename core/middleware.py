@@ -145,12 +145,15 @@ class RequestBodyLimitMiddleware:
 
 
 class CpuTimingMiddleware:
-    """Bench only (BENCH_CPU_HEADER, off by default): a `Server-Timing: cpu;dur=<ms>` header
-    giving the CPU time this thread spent on the request (time.thread_time(), so time waiting
-    for the database or another process is not counted, nor the work of the other threads of a
-    gthread worker), for the load test to report per page
-    (bench/load/locustfile.py). First in MIDDLEWARE so it covers every other middleware. A
-    streamed response's header is sent before its body, so it counts only the work up to then."""
+    """Bench only (BENCH_CPU_HEADER, off by default): a `Server-Timing: cpu;dur=<ms>, app;dur=<ms>`
+    header giving the CPU time this thread spent on the request (time.thread_time(), so time
+    waiting for the database or another process is not counted, nor the work of the other
+    threads of a gthread worker) and the time the request spent in Django from start to end
+    (waits included), for the load test to report per page (bench/load/locustfile.py): what a
+    latency has beyond `app` was spent before Django saw the request (in the listen queue,
+    waiting for a free worker) or after (sending, the load generator's own delays). First in
+    MIDDLEWARE so it covers every other middleware. A streamed response's header is sent before
+    its body, so it counts only the work up to then."""
 
     def __init__(self, get_response):
         if not getattr(settings, "BENCH_CPU_HEADER", False):
@@ -158,8 +161,9 @@ class CpuTimingMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        started = time.thread_time()
+        started, began = time.thread_time(), time.perf_counter()
         response = self.get_response(request)
         cpu_ms = (time.thread_time() - started) * 1000
-        response["Server-Timing"] = f"cpu;dur={cpu_ms:.1f}"
+        app_ms = (time.perf_counter() - began) * 1000
+        response["Server-Timing"] = f"cpu;dur={cpu_ms:.1f}, app;dur={app_ms:.1f}"
         return response

@@ -20,8 +20,10 @@ import os
 import random
 import re
 import threading
+import time
 from collections import Counter
 
+import gevent
 from locust import FastHttpUser, between, events, task
 from locust.contrib.fasthttp import FastHttpSession
 from page_forms import form_fields  # bench/load/page_forms.py, beside this file
@@ -43,8 +45,17 @@ def _take(pool: list):
         return pool.pop(0) if pool else None
 
 
-def sign_in(client: FastHttpSession, email: str) -> None:
+def arrive() -> None:
+    """Locust starts the users of each second of its ramp (--spawn-rate 10) in one instant, ten
+    sign-ins sent within 50 ms of each other; people arriving at ten a second come at moments
+    spread over the second. Each user starts at a random moment of its second: the same ten a
+    second (bench/README.md has the run before this, with the bursts)."""
+    gevent.sleep(random.uniform(0, 1))
+
+
+def sign_in(user, client: FastHttpSession, email: str) -> None:
     page = client.get("/sign-in/", name="sign-in (page)")
+    pause(user)  # typing the address and the password
     data = {**form_fields(page.text, "/sign-in/"), "username": email, "password": PLAN["password"]}
     with client.post("/sign-in/", data, name="sign-in", allow_redirects=False,
                      catch_response=True) as answer:
@@ -80,6 +91,7 @@ class Officer(FastHttpUser):
     wait_time = between(0.5, 2)
 
     def on_start(self):
+        arrive()
         self.chair = FastHttpSession(base_url=self.host, request_event=self.environment.events.request,
                                      user=self, network_timeout=self.network_timeout,
                                      connection_timeout=self.connection_timeout)
@@ -92,7 +104,7 @@ class Officer(FastHttpUser):
             return False
         self.client.cookiejar.clear()
         self.chair.cookiejar.clear()
-        sign_in(self.client, self.work["officer"])
+        sign_in(self, self.client, self.work["officer"])
         self.edits = 0
         self.target_edits = random.randint(2, 4)
         return True
@@ -159,7 +171,7 @@ class Officer(FastHttpUser):
                 return
         with _lock:
             RECORD["sign_off_requests"].append(pk)
-        sign_in(self.chair, self.work["chair"])
+        sign_in(self, self.chair, self.work["chair"])
         page = self.chair.get(f"/assessments/{pk}/sign-off/", name="sign-off page")
         pause(self)
         data = {**form_fields(page.text, "", f"/assessments/{pk}/sign-off/"), "confirm": "on"}
@@ -180,10 +192,11 @@ class Reviewer(FastHttpUser):
     wait_time = between(0.5, 2)
 
     def on_start(self):
+        arrive()
         self.work = _take(_reviewer_work)
         self.queue = list(self.work["assessments"]) if self.work else []
         if self.work:
-            sign_in(self.client, self.work["email"])
+            sign_in(self, self.client, self.work["email"])
 
     @task
     def review(self):
@@ -226,7 +239,8 @@ class Analyst(FastHttpUser):
     wait_time = between(1, 3)
 
     def on_start(self):
-        sign_in(self.client, PLAN["analyst"])
+        arrive()
+        sign_in(self, self.client, PLAN["analyst"])
         self.slugs = [o["partnership"] for o in PLAN["officers"]]
 
     @task(4)
@@ -261,25 +275,37 @@ def _write_results(environment, **kwargs):
         json.dump(record, out, indent=1)
 
 
-# CPU per page: with BENCH_CPU_HEADER=1 gunicorn's workers send each request's CPU time in a
-# Server-Timing header (core.middleware.CpuTimingMiddleware); every page's figures are collected
-# here and written to LOAD_CPU for report.py to print beside the latencies.
+# Every request, for report.py: when it was sent (seconds since the run began), its latency
+# and, with BENCH_CPU_HEADER=1, the gunicorn worker's CPU time for it and the time it spent in
+# Django, sent in a Server-Timing header (core.middleware.CpuTimingMiddleware). Written to
+# LOAD_CPU per page name as [seconds, latency ms, CPU ms, Django ms] (the last two null without
+# the header), so the report can give CPU beside latency and tell the first seconds (users still
+# arriving, workers' first requests) from the rest.
 CPU_PATH = os.environ.get("LOAD_CPU")
-_CPU_MS: dict[str, list[float]] = {}
-_SERVER_TIMING = re.compile(r"cpu;dur=([0-9.]+)")
+_REQUESTS: dict[str, list[list]] = {}
+_SERVER_TIMING = re.compile(r"cpu;dur=([0-9.]+), app;dur=([0-9.]+)")
+_BEGAN = time.monotonic()
 
 
 @events.request.add_listener
-def _record_cpu(name, response=None, **kwargs):
+def _record(name, response_time, response=None, **kwargs):
     header = response.headers.get("Server-Timing") if response is not None else None
     found = _SERVER_TIMING.search(header or "")
-    if found:
-        with _lock:
-            _CPU_MS.setdefault(name, []).append(float(found[1]))
+    sent = time.monotonic() - _BEGAN - response_time / 1000
+    with _lock:
+        _REQUESTS.setdefault(name, []).append(
+            [round(sent, 3), round(response_time, 1), *(
+                (float(found[1]), float(found[2])) if found else (None, None))])
+
+
+@events.test_start.add_listener
+def _begin(environment, **kwargs):
+    global _BEGAN
+    _BEGAN = time.monotonic()
 
 
 @events.test_stop.add_listener
-def _write_cpu(environment, **kwargs):
+def _write_requests(environment, **kwargs):
     if CPU_PATH:
         with _lock, open(CPU_PATH, "w", encoding="utf-8") as out:
-            json.dump(_CPU_MS, out)
+            json.dump(_REQUESTS, out)
