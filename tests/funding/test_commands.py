@@ -6,7 +6,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db.models import Sum
 
+from funding.ledger import ledger_changes_announced_once, releases_recompute
 from funding.models import RecomputeRequest, ReconcileRun, ReleaseEntry
+from funding.signals import ledger_changed
 
 from .conftest import WALSALL_2002_PENCE, make_scenario
 from .test_services import _insert_bogus_entry
@@ -82,3 +84,41 @@ def test_reconcile_fails_on_drift_and_repairs_with_repair(walsall):
     assert run.repaired and run.requested_by.endswith("--repair")
     assert ReleaseEntry.objects.get(cause="repair").reconcile_run == run
     _, _ = _call("releases_reconcile")  # clean again: no CommandError
+
+
+def test_recompute_all_announces_the_ledgers_growth_once_for_the_whole_run(db):
+    """Each batch is its own transaction; the figures warm-up listens for `ledger_changed`, and
+    ran once per batch when each batch announced itself."""
+    scenarios = [make_scenario(name=f"Town{n}") for n in range(5)]
+    scenarios[0].defer()
+    heard = []
+
+    def listen(sender, allocation_ids, **kwargs):
+        heard.append(sorted(allocation_ids))
+
+    ledger_changed.connect(listen)
+    try:
+        _call("releases_recompute", "--all", "--batch-size", "2")
+    finally:
+        ledger_changed.disconnect(listen)
+    assert heard == [sorted(ReleaseEntry.objects.values_list("allocation_id", flat=True))]
+    assert len(heard[0]) == 6  # every town's 2001/02, and the deferred town's 2002/03 (three batches)
+
+
+def test_a_run_that_fails_still_announces_what_its_committed_batches_grew(db):
+    first, second = make_scenario(name="Town0"), make_scenario(name="Town1")
+    heard = []
+
+    def listen(sender, allocation_ids, **kwargs):
+        heard.append(sorted(allocation_ids))
+
+    ledger_changed.connect(listen)
+    try:
+        with pytest.raises(RuntimeError), ledger_changes_announced_once():
+            releases_recompute(partnership=first.partnership)
+            releases_recompute(partnership=second.partnership)
+            assert heard == []  # held back until the run ends
+            raise RuntimeError("the third batch failed")
+    finally:
+        ledger_changed.disconnect(listen)
+    assert heard == [sorted([first.nrf_2001.pk, second.nrf_2001.pk])]

@@ -9,7 +9,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from funding.basis import policies_by_fund_year
-from funding.ledger import releases_recompute_many
+from funding.ledger import ledger_changes_announced_once, releases_recompute_many
 from funding.models import Allocation, ReleaseEntry
 from partnerships.models import Partnership
 
@@ -79,15 +79,17 @@ class Command(BaseCommand):
         progress = Progress(len(ids), self.stderr)
         posted = moved = 0
         size = options["batch_size"]
-        for start in range(0, len(ids), size):
-            batch = ids[start:start + size]
-            entries = releases_recompute_many(
-                partnership_ids=batch, cause=ReleaseEntry.Cause.MANUAL, note=options["note"],
-                policies=policies,
-            )
-            posted += len(entries)
-            moved += sum(e.amount_pence for e in entries)
-            progress.advance(len(batch))
+        # One announcement of the ledger's growth for the whole run, not one per batch.
+        with ledger_changes_announced_once():
+            for start in range(0, len(ids), size):
+                batch = ids[start:start + size]
+                entries = releases_recompute_many(
+                    partnership_ids=batch, cause=ReleaseEntry.Cause.MANUAL, note=options["note"],
+                    policies=policies,
+                )
+                posted += len(entries)
+                moved += sum(e.amount_pence for e in entries)
+                progress.advance(len(batch))
         self.stdout.write(
             f"Recomputed {len(ids)} partnerships: {posted} entries posted, net {moved:+d}p."
         )
