@@ -2,7 +2,7 @@
 //
 // A few seconds after typing stops, the form's answer fields (not the file) are posted to the
 // form's data-autosave-url with the CSRF token and the answer's version. The page then says
-// "Saved at 10:42". If the answer was changed elsewhere, the assessment was submitted, or the
+// "Saved at 10:42". What was typed before this script ran (a slow connection) is saved too. If the answer was changed elsewhere, the assessment was submitted, or the
 // session has ended, autosave stops and says so plainly; what was typed stays on the page, and
 // nothing on the page is ever replaced with the saved copy. Without JavaScript the page's own
 // Save buttons do the same job.
@@ -32,8 +32,22 @@ function warning(message) {
   return wrapper;
 }
 
+const ANSWER_FIELDS = ["self_rating", "case", "inclusiveness_note"];
+
 function answerOf(data) {
-  return JSON.stringify(["self_rating", "case", "inclusiveness_note"].map((name) => data.get(name)));
+  return JSON.stringify(ANSWER_FIELDS.map((name) => data.get(name)));
+}
+
+// Whether the person changed the answer before this script ran (on a slow connection they can
+// type as soon as the page shows): each field against the value the page arrived with.
+function changedBeforeLoad(form) {
+  return [...form.elements].some((field) => {
+    if (!ANSWER_FIELDS.includes(field.name)) return false;
+    if (field.type === "radio" || field.type === "checkbox") {
+      return field.checked !== field.defaultChecked;
+    }
+    return field.value !== field.defaultValue;
+  });
 }
 
 function answerData(form) {
@@ -54,7 +68,9 @@ export function initAutosave(form) {
   let again = false;
   let stopped = false;
   let submitWith = null;
-  let lastSaved = answerOf(answerData(form));
+  // What the server holds: the answer as the page arrived, unless it was changed before this
+  // script ran, in which case the first save below sends it.
+  let lastSaved = changedBeforeLoad(form) ? null : answerOf(answerData(form));
 
   function stop(message) {
     stopped = true;
@@ -140,6 +156,7 @@ export function initAutosave(form) {
       stopped = true;
     }
   });
+  if (lastSaved === null) schedule();
 }
 
 const form = document.querySelector("form[data-autosave-url]");

@@ -222,3 +222,21 @@ def test_a_signed_out_officer_is_told_to_copy_their_text(page, sign_in, axe_chec
     expect(page.locator("#autosave-problem")).to_contain_text("Copy your text")
     expect(page.get_by_label("Your case")).to_have_value("Text that must not be lost.")
     axe_check(page)
+
+
+def test_what_was_typed_before_the_autosave_script_ran_is_saved(page, sign_in, draft):
+    """On a slow connection the page shows, and takes typing, before its script has arrived.
+    The script is held back here until the officer has typed; it then saves what it finds."""
+    assessment, officer = draft
+    sign_in(page, officer.email)
+    held = []
+    page.route("**/js/autosave.js", lambda route: held.append(route))
+    page.goto(f"/assessments/{assessment.pk}/requirements/R3/", wait_until="commit")
+    page.get_by_label("Your case").fill("Typed before the script ran.")
+    page.wait_for_timeout(100)  # let the browser ask for the script, and hold it
+    assert len(held) == 1
+    held[0].continue_()
+
+    expect(page.locator("#autosave-status")).to_have_text(SAVED_AT, timeout=10_000)
+    response = assessment.responses.get(requirement__code="R3")
+    assert (response.case, response.version) == ("Typed before the script ran.", 2)
