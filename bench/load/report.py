@@ -25,6 +25,10 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
+def _p95(row: dict) -> float:
+    return float(row["95%"]) if row["95%"] not in ("", "N/A") else 0.0
+
+
 def _requests(record: dict[str, list[list]], name: str) -> list[list]:
     if name == "Aggregated":
         return [r for page in record.values() for r in page]
@@ -51,7 +55,7 @@ def main(stats_path: str, failures_path: str | None = None, cpu_path: str | None
           + (f"{'cpu ms':>9}{'cpu p95':>9}" if cpu else ""))
     slow = []
     for r in [*pages, total]:
-        p95 = float(r["95%"]) if r["95%"] not in ("", "N/A") else 0.0
+        p95 = _p95(r)
         mark = "  > target" if p95 >= TARGET_MS else ""
         if p95 >= TARGET_MS and r is not total:
             slow.append(r["Name"])
@@ -74,6 +78,10 @@ def main(stats_path: str, failures_path: str | None = None, cpu_path: str | None
     print(f"requests {total['Request Count']}, failures {failed}, "
           f"median {float(total['Median Response Time']):.0f} ms, p95 {float(total['95%']):.0f} ms; "
           f"pages with p95 >= {TARGET_MS} ms: {', '.join(slow) or 'none'}")
+    slowest = max(pages, key=lambda r: _p95(r))
+    verdict = "MISSED" if slow else "met   "
+    print(f"  {verdict} every page's p95 under {TARGET_MS} ms (slowest: {slowest['Name']}, "
+          f"{_p95(slowest):.0f} ms)")
     if slow:
         print(f"MISSED TARGET: p95 under {TARGET_MS} ms")
         _ramp_apart(cpu, slow)
