@@ -112,6 +112,14 @@ DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 # With persistent connections, check one before reusing it: after a database restart the first
 # request of each worker reconnects instead of failing (bench/faults).
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env.bool("CONN_HEALTH_CHECKS", default=True)
+# PostgreSQL's JIT compiler off for the service's own connections (ADR 0027): the exports'
+# queries at national scale were estimated costly enough to be compiled, which took longer than
+# running them. POSTGRES_JIT=1 leaves the server's setting alone.
+if DATABASES["default"]["ENGINE"].endswith("postgresql") and not env.bool("POSTGRES_JIT",
+                                                                           default=False):
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    if "jit=" not in options.get("options", ""):
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Per-process memory caches: nothing shared, so nothing fails when Redis is away. "figures" holds

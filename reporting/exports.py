@@ -71,7 +71,10 @@ def export_queryset(table: QuerySet[Allocation], years: list[FinancialYear],
         return table
     annotations = {}
     for year in years:
-        same = Allocation.objects.filter(partnership=OuterRef("partnership_id"), fund=nrf, year=year)
+        # At most one row (one allocation per partnership, fund and year); unordered, so that
+        # each row's lookup is one index probe, not the model's ordering joined and sorted.
+        same = Allocation.objects.filter(partnership=OuterRef("partnership_id"), fund=nrf,
+                                         year=year).order_by()
         annotations[f"nrf_{year.start_year}"] = Subquery(
             same.values("amount_pence")[:1], output_field=BigIntegerField())
         annotations[f"nrf_{year.start_year}_provenance"] = Subquery(
