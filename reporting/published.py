@@ -128,8 +128,9 @@ def announced_lines(announcement: Announcement) -> QuerySet[AnnouncedDecision]:
     """The announcement's lines in the written answer's order, each with its status now:
     `status_current`, `review_date_current` (while deferred) and `changed_on`, the date of the
     latest decision since the announcement (None if there was none). One query."""
+    # One assessment per partnership and cycle: unordered, so not joined and sorted per line.
     cycle_assessment = SelfAssessment.objects.filter(
-        partnership=OuterRef("partnership"), cycle_id=announcement.cycle_id)
+        partnership=OuterRef("partnership"), cycle_id=announcement.cycle_id).order_by()
     latest_since = decisions_since(announcement).filter(
         assessment__partnership=OuterRef("partnership")).order_by("-id")
     return (
