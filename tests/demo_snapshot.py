@@ -37,6 +37,7 @@ from tests.row_snapshot import (
     all_tables,
     forget_cached,
     read_rows,
+    rows_added,
     rows_insert,
     sequence_resets,
 )
@@ -91,23 +92,11 @@ def snapshot_build() -> DemoSnapshot:
     output = _load_demo()
     owed = RecomputeRequest.objects.filter(completed_at__isnull=True).count()
     after = read_rows(tables)
-    snapshot = DemoSnapshot(output=output, tables=[])
-    emptied, added_to = [], {}
-    for table, columns, _ in tables:
-        old, new = before[table], after[table]
-        if table in TRIGGER_KEPT:
-            continue
-        changed = [key for key, row in old.items() if new.get(key) != row]
-        if changed:
-            raise RuntimeError(f"load_demo changed or removed rows of {table} that were there "
-                               f"before it ({changed[:5]}); the snapshot only adds rows")
-        added = [row for key, row in new.items() if key not in old]
-        if added:
-            snapshot.tables.append(TableRows(table, columns, added))
-        if not old:
-            emptied.append(table)
-        elif added:
-            added_to[table] = [key for key in new if key not in old]
+    snapshot = DemoSnapshot(output=output,
+                            tables=rows_added(tables, before, after, "load_demo"))
+    emptied = [table for table, _, _ in tables if table not in TRIGGER_KEPT and not before[table]]
+    added_to = {part.table: [key for key in after[part.table] if key not in before[part.table]]
+                for part in snapshot.tables if before[part.table]}
     _remove(emptied, added_to, tables)
     _refuse_references_to_rows_there_before(snapshot, set(emptied))
     if owed:
