@@ -113,14 +113,20 @@ ticks_as_seconds() {
   awk -v t="$1" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
 }
 
+# The sum, over a process we started and its children, of the number an awk program ($3) reads
+# from each one's /proc/<pid>/$2.
+sum_over_children() {
+  local total=0
+  for p in $(process_and_children "$1"); do
+    [ -r "/proc/$p/$2" ] || continue
+    total=$((total + $(awk "$3" "/proc/$p/$2")))
+  done
+  echo "$total"
+}
+
 # CPU-seconds used so far by a process we started and its children, from /proc.
 cpu_seconds() {
-  local ticks=0
-  for p in $(process_and_children "$1"); do
-    [ -r "/proc/$p/stat" ] || continue
-    ticks=$((ticks + $(awk '{ print $14 + $15 + $16 + $17 }' "/proc/$p/stat")))
-  done
-  ticks_as_seconds "$ticks"
+  ticks_as_seconds "$(sum_over_children "$1" stat '{ print $14 + $15 + $16 + $17 }')"
 }
 
 # CPU-seconds used so far by PostgreSQL's processes (the server's, shared with anyone else
@@ -139,12 +145,8 @@ postgres_cpu_seconds() {
 
 # Resident memory (MiB) of a process we started and its children, from /proc.
 resident_mib() {
-  local kib=0
-  for p in $(process_and_children "$1"); do
-    [ -r "/proc/$p/status" ] || continue
-    kib=$((kib + $(awk '/^VmRSS:/ { print $2 }' "/proc/$p/status")))
-  done
-  awk -v k="$kib" 'BEGIN { printf "%.0f", k / 1024 }'
+  awk -v k="$(sum_over_children "$1" status '/^VmRSS:/ { print $2 }')" \
+    'BEGIN { printf "%.0f", k / 1024 }'
 }
 
 locust_venv() {
